@@ -73,7 +73,7 @@ db_open(struct db *db, char *err, size_t errlen)
 	unsigned timeout = (unsigned)config_int(c, "database", "connect_timeout_s");
 	const char *socket = config_str(c, "database", "socket");
 	const char *init =
-	    "SET time_zone='+00:00', transaction_isolation='READ-COMMITTED',"
+	    "SET time_zone='+00:00',"
 	    " sql_mode='STRICT_ALL_TABLES,NO_ZERO_DATE,NO_ENGINE_SUBSTITUTION,ERROR_FOR_DIVISION_BY_ZERO'";
 
 	if ((db->my = mysql_init(NULL)) == NULL)
@@ -81,6 +81,8 @@ db_open(struct db *db, char *err, size_t errlen)
 	mysql_options(db->my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
 	mysql_options(db->my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(db->my, MYSQL_INIT_COMMAND, init);
+	/* fewer gap locks, fewer deadlocks; the same on Galera */
+	mysql_options(db->my, MYSQL_INIT_COMMAND, "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED");
 	if (mysql_real_connect(db->my, socket ? NULL : config_str(c, "database", "host"),
 	    config_str(c, "database", "user"), config_str(c, "database", "password"),
 	    config_str(c, "database", "name"), (unsigned)config_int(c, "database", "port"),
@@ -479,6 +481,40 @@ db_query_int(struct db *db, int64_t *out, const char *sql, const char *types, ..
 	if (rc == 1)
 		*out = db_rows_int(r, 0);
 	db_rows_free(r);
+	return rc;
+}
+
+int
+db_exec_script(struct db *db, const char *sql, int *failed_stmt)
+{
+	int n = 1, rc = 0;
+
+	*failed_stmt = 0;
+	if (db->my == NULL && db_reconnect(db) != 0)
+		return -1;
+	mysql_set_server_option(db->my, MYSQL_OPTION_MULTI_STATEMENTS_ON);
+	if (mysql_real_query(db->my, sql, strlen(sql)) != 0) {
+		db_set_error(db, mysql_errno(db->my), mysql_error(db->my));
+		*failed_stmt = 1;
+		rc = -1;
+	} else {
+		for (;;) {
+			MYSQL_RES *res = mysql_store_result(db->my);
+			int next;
+			if (res != NULL)
+				mysql_free_result(res);
+			if ((next = mysql_next_result(db->my)) == -1)
+				break;
+			n++;
+			if (next > 0) {
+				db_set_error(db, mysql_errno(db->my), mysql_error(db->my));
+				*failed_stmt = n;
+				rc = -1;
+				break;
+			}
+		}
+	}
+	mysql_set_server_option(db->my, MYSQL_OPTION_MULTI_STATEMENTS_OFF);
 	return rc;
 }
 

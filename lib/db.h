@@ -39,6 +39,11 @@ void db_rows_free(struct db_rows *);
  * 0 no row, -1 error. */
 int db_query_int(struct db *, int64_t *out, const char *sql, const char *types, ...);
 
+/* Runs a script of several ';'-separated statements (migrations only: no
+ * parameters). Returns 0 or -1; on error *failed_stmt is the 1-based index
+ * of the statement that failed. */
+int db_exec_script(struct db *, const char *sql, int *failed_stmt);
+
 int64_t db_insert_id(struct db *);
 unsigned db_errno(struct db *);
 const char *db_error(struct db *);

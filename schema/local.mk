@@ -1,0 +1,3 @@
+schemadir = $(pkgdatadir)/schema
+dist_schema_DATA = \
+	schema/001_core.sql

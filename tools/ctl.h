@@ -1,0 +1,65 @@
+/*
+ * prepayctl: the operator's command line. Each command lives in its own
+ * tools/ctl_*.c file and is listed in the table in tools/prepayctl.c.
+ */
+#ifndef PREPAY_CTL_H
+#define PREPAY_CTL_H
+#include <stdarg.h>
+#include "lib/config.h"
+#include "lib/db.h"
+
+/* Exit codes (documented in docs/prepayctl.8). */
+enum ctl_exit {
+	CTL_OK = 0,
+	CTL_FOUND_PROBLEMS = 1,	/* the command ran and found violations (audit) */
+	CTL_USAGE = 2,		/* bad arguments */
+	CTL_INVALID = 3,	/* bad input data: file, amount, unknown id */
+	CTL_CONFLICT = 4,	/* refused: key reused with other payload, below floor, closed */
+	CTL_UNAVAILABLE = 5,	/* config or database could not be used */
+};
+
+struct ctl {
+	const char *conf_path;	/* -c, else $PREPAY_CONF */
+	struct config *cfg;
+	struct db *db;
+	int json;		/* --json: machine-readable output on stdout */
+	const char *actor;	/* "operator:<login>" */
+};
+
+struct config *ctl_config(struct ctl *);	/* loads once, exits on error */
+struct db *ctl_db(struct ctl *);		/* connects once, exits on error */
+
+/* "prepayctl: message" on stderr; returns code so callers can
+ * `return ctl_fail(c, CTL_INVALID, "...")`. */
+int ctl_fail(struct ctl *, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/*
+ * Options: ctl_opts walks argv, filling values for "--name VALUE" options
+ * named in opts (NULL-terminated names) and collecting positional
+ * arguments. Unknown options are a usage error. Returns the number of
+ * positional arguments or -1 (message printed).
+ */
+struct ctl_opt {
+	const char *name;	/* "request-id" for --request-id */
+	const char **value;	/* set when given */
+	int is_flag;		/* no value; *value becomes "1" */
+};
+int ctl_opts(int argc, char **argv, struct ctl_opt *opts, char **pos, int maxpos);
+
+/* A table for people: columns aligned by display width (CJK counts 2). */
+struct ctl_table;
+struct ctl_table *ctl_table_new(int ncols, const char *const *headers);
+/* right-align a column (numbers, money) */
+void ctl_table_right(struct ctl_table *, int col);
+void ctl_table_add(struct ctl_table *, const char *const *cells);
+void ctl_table_print(struct ctl_table *);	/* prints and frees */
+
+/* Parse a positive id or code ("42"); -1 when not a number. */
+long long ctl_parse_id(const char *s);
+
+typedef int (*ctl_fn)(struct ctl *, int argc, char **argv);
+
+/* Commands (one file each) get the arguments after the command words. */
+int ctl_db_migrate(struct ctl *, int, char **);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * prepayctl — the park operator's command line. See docs/prepayctl.8.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tools/ctl.h"
+#include "lib/log.h"
+
+struct ctl_command {
+	const char *word1, *word2;	/* "account" "show"; word2 NULL for one word */
+	ctl_fn fn;
+	const char *usage;
+};
+
+static const struct ctl_command commands[] = {
+	{ "db", "migrate", ctl_db_migrate, "db migrate" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void
+usage(FILE *f)
+{
+	fputs("usage: prepayctl [-c FILE] [--json] [--actor NAME] COMMAND [ARGS]\n\ncommands:\n", f);
+	for (const struct ctl_command *c = commands; c->word1 != NULL; c++)
+		fprintf(f, "  %s\n", c->usage);
+	fputs("\n-c FILE defaults to $PREPAY_CONF. Exit codes: see prepayctl(8).\n", f);
+}
+
+static const char *
+default_actor(void)
+{
+	const char *who = getenv("PREPAY_ACTOR");
+	static char buf[80];
+
+	if (who == NULL)
+		who = getenv("SUDO_USER");
+	if (who == NULL)
+		who = getenv("USER");
+	if (who == NULL)
+		who = "unknown";
+	snprintf(buf, sizeof buf, "operator:%.60s", who);
+	return buf;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { 0 };
+	int i = 1, rc;
+
+	log_init("prepayctl", LOG_LEVEL_WARN);
+	c.actor = default_actor();
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc)
+			c.conf_path = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			c.json = 1;
+		else if (strcmp(argv[i], "--actor") == 0 && i + 1 < argc) {
+			static char buf[80];
+			snprintf(buf, sizeof buf, "operator:%.60s", argv[++i]);
+			c.actor = buf;
+		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return CTL_OK;
+		} else {
+			fprintf(stderr, "prepayctl: unknown option %s\n", argv[i]);
+			usage(stderr);
+			return CTL_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return CTL_USAGE;
+	}
+	for (const struct ctl_command *cmd = commands; cmd->word1 != NULL; cmd++) {
+		if (strcmp(cmd->word1, argv[i]) != 0)
+			continue;
+		if (cmd->word2 == NULL) {
+			rc = cmd->fn(&c, argc - i - 1, argv + i + 1);
+			goto done;
+		}
+		if (i + 1 < argc && strcmp(cmd->word2, argv[i + 1]) == 0) {
+			rc = cmd->fn(&c, argc - i - 2, argv + i + 2);
+			goto done;
+		}
+	}
+	fprintf(stderr, "prepayctl: unknown command \"%s%s%s\"\n", argv[i],
+	    i + 1 < argc ? " " : "", i + 1 < argc ? argv[i + 1] : "");
+	usage(stderr);
+	return CTL_USAGE;
+done:
+	db_close(c.db);
+	config_free(c.cfg);
+	return rc;
+}
