@@ -1,0 +1,22 @@
+# meters: the pure profile parser and Modbus value codec (also used by the
+# poller), the meter profiles, and the simulated park prepay-meter-sim
+noinst_LIBRARIES += meters/libmeters.a
+meters_libmeters_a_SOURCES = \
+	meters/codec.c meters/codec.h \
+	meters/profile.c meters/profile.h \
+	meters/profile_load.c
+METERS_LIBS = meters/libmeters.a $(PREPAY_LIBS) -lm
+
+profilesdir = $(pkgdatadir)/profiles
+dist_profiles_DATA = \
+	meters/profiles/acrel-ddsy1352.json meters/profiles/acrel-adl400.json \
+	meters/profiles/chint-dtsu666.json meters/profiles/chint-ddsu666.json \
+	meters/profiles/eastron-sdm630.json meters/profiles/eastron-sdm120.json \
+	meters/profiles/hiking-dds238.json meters/profiles/water-valve.json
+
+unit_tests += tests/unit/test-codec tests/unit/test-profile
+check_PROGRAMS += tests/unit/test-codec tests/unit/test-profile
+tests_unit_test_codec_SOURCES = tests/unit/test-codec.c tests/unit/unit.h
+tests_unit_test_codec_LDADD = $(METERS_LIBS)
+tests_unit_test_profile_SOURCES = tests/unit/test-profile.c tests/unit/unit.h
+tests_unit_test_profile_LDADD = $(METERS_LIBS)
