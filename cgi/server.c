@@ -242,11 +242,16 @@ server_write(struct request *req, FCGX_Request *fr)
 {
 	struct response *r = &req->resp;
 	int nobody = r->status == 204 || r->status == 304;
+	struct buf head;
 
-	FCGX_FPrintF(fr->out, "Status: %d %s\r\n", r->status, http_status_text(r->status));
+	/* formatted here: FCGX_FPrintF knows no %zu */
+	buf_init(&head, 8192);
+	buf_printf(&head, "Status: %d %s\r\n", r->status, http_status_text(r->status));
 	if (!nobody)
-		FCGX_FPrintF(fr->out, "Content-Type: %s\r\nContent-Length: %zu\r\n", r->content_type, r->body.len);
-	FCGX_FPrintF(fr->out, "Cache-Control: no-store\r\n%s\r\n", r->headers.data ? r->headers.data : "");
+		buf_printf(&head, "Content-Type: %s\r\nContent-Length: %zu\r\n", r->content_type, r->body.len);
+	buf_printf(&head, "Cache-Control: no-store\r\n%s\r\n", r->headers.data ? r->headers.data : "");
+	FCGX_PutStr(head.data, (int)head.len, fr->out);
+	buf_free(&head);
 	if (!nobody && req->method != HTTP_HEAD && r->body.len > 0)
 		FCGX_PutStr(r->body.data, (int)r->body.len, fr->out);
 }
