@@ -6,11 +6,28 @@
 #include "lib/settings.h"
 #include "lib/xmalloc.h"
 
+/* A configuration that cannot be used is CTL_UNAVAILABLE (5), as documented. */
 struct config *
 ctl_config(struct ctl *c)
 {
-	if (c->cfg == NULL)
-		c->cfg = settings_load_or_die(c->conf_path);
+	const char *path = c->conf_path;
+	enum log_level level;
+	char err[1024];
+
+	if (c->cfg != NULL)
+		return c->cfg;
+	if (path == NULL)
+		path = getenv("PREPAY_CONF");
+	if (path == NULL)
+		path = "/etc/prepay/prepay.conf";
+	if ((c->cfg = config_load(path, prepay_settings, err, sizeof err)) == NULL) {
+		fprintf(stderr, "prepayctl: %s\n", err);
+		exit(CTL_UNAVAILABLE);
+	}
+	if (log_level_parse(config_str(c->cfg, "log", "level"), &level) != 0) {
+		fprintf(stderr, "prepayctl: %s: [log] level must be debug, info, warn or error\n", path);
+		exit(CTL_UNAVAILABLE);
+	}
 	return c->cfg;
 }
 

@@ -57,9 +57,17 @@ void ctl_table_print(struct ctl_table *);	/* prints and frees */
 /* Parse a positive id or code ("42"); -1 when not a number. */
 long long ctl_parse_id(const char *s);
 
+/* What an operator typed for an account, "42" (id) or "SITE/CODE" (demo/t01-e),
+ * to its id. Returns CTL_OK, or after printing why: CTL_INVALID (no such
+ * account, or not an account name) or CTL_UNAVAILABLE (database). */
+int ctl_account_resolve(struct ctl *, const char *arg, int64_t *id);
+
 typedef int (*ctl_fn)(struct ctl *, int argc, char **argv);
 
 /* Commands (one file each) get the arguments after the command words. */
+int ctl_park_import(struct ctl *, int, char **);	/* tools/ctl_park.c */
+int ctl_account_list(struct ctl *, int, char **);	/* tools/ctl_account.c */
+int ctl_account_show(struct ctl *, int, char **);
 int ctl_db_migrate(struct ctl *, int, char **);
 
 #endif

@@ -14,6 +14,9 @@ struct ctl_command {
 };
 
 static const struct ctl_command commands[] = {
+	{ "park", "import", ctl_park_import, "park import [--dry-run] [--verbose] FILE" },
+	{ "account", "list", ctl_account_list, "account list [--site CODE] [--tenant CODE]" },
+	{ "account", "show", ctl_account_show, "account show ID|SITE/CODE" },
 	{ "db", "migrate", ctl_db_migrate, "db migrate" },
 	{ NULL, NULL, NULL, NULL },
 };
