@@ -1,3 +1,4 @@
 schemadir = $(pkgdatadir)/schema
 dist_schema_DATA = \
-	schema/001_core.sql
+	schema/001_core.sql \
+	schema/002_ledger.sql
