@@ -20,3 +20,11 @@ tests_unit_test_codec_SOURCES = tests/unit/test-codec.c tests/unit/unit.h
 tests_unit_test_codec_LDADD = $(METERS_LIBS)
 tests_unit_test_profile_SOURCES = tests/unit/test-profile.c tests/unit/unit.h
 tests_unit_test_profile_LDADD = $(METERS_LIBS)
+
+# the simulated park; it reads the park file with the shared parser
+bin_PROGRAMS += prepay-meter-sim
+prepay_meter_sim_SOURCES = \
+	meters/sim/sim.h meters/sim/main.c meters/sim/model.c meters/sim/modbus.c \
+	meters/sim/gateway.c meters/sim/control.c meters/sim/state.c \
+	tools/park_file.c tools/park_file.h
+prepay_meter_sim_LDADD = $(METERS_LIBS)
