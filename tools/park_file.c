@@ -30,7 +30,7 @@ static const char *const transports[] = { "tcp", "rtu", NULL };
 static const char *const parities[] = { "N", "E", "O", NULL };
 static const int bauds[] = { 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200, 0 };
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 park_verror(struct park_errors *e, const char *fmt, va_list ap)
 {
 	if (e->n < PARK_MAX_ERRORS)
