@@ -11,7 +11,7 @@ check "the demo park imports" [ "$rc" = 0 ]
 
 run_ctl account list --site "$S"
 check "list: succeeds" [ "$rc" = 0 ]
-check "list: a header with the balance in yuan" grep -q "^ID  SITE .*BALANCE ¥.*KEEP-POWER.*METERS" "$T/out"
+check "list: a header with the balance in yuan" grep -q "^ *ID  SITE .*BALANCE ¥.*KEEP-POWER.*METERS" "$T/out"
 check "list: 14 accounts in the demo site" grep -qx "14 accounts" "$T/out"
 check "list: the cold store keeps power and has 2 meters" \
     grep -Eq "$S +t07-e +冰川冷链物流有限公司 +electricity +0\.00 +yes +open +2$" "$T/out"

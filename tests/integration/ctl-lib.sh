@@ -82,11 +82,17 @@ sql() {
 	mariadb --defaults-file="$T/my.cnf" -N -B -e "$1"
 }
 
-# counts of every table an import writes, plus the audit log
+# counts of what an import by this test could write: rows of this run's
+# sites (other tests import at the same time) and audit rows naming its files
 park_counts() {
-	sql "SELECT (SELECT COUNT(*) FROM sites), (SELECT COUNT(*) FROM site_calendar_days),
-	    (SELECT COUNT(*) FROM units), (SELECT COUNT(*) FROM tenants), (SELECT COUNT(*) FROM accounts),
-	    (SELECT COUNT(*) FROM gateways), (SELECT COUNT(*) FROM meters), (SELECT COUNT(*) FROM audit_log)"
+	sql "SELECT (SELECT COUNT(*) FROM sites WHERE code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM site_calendar_days x JOIN sites s ON s.id = x.site_id WHERE s.code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM units x JOIN sites s ON s.id = x.site_id WHERE s.code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM tenants x JOIN sites s ON s.id = x.site_id WHERE s.code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM accounts x JOIN sites s ON s.id = x.site_id WHERE s.code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM gateways x JOIN sites s ON s.id = x.site_id WHERE s.code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM meters x JOIN sites s ON s.id = x.site_id WHERE s.code LIKE '%-$RUN'),
+	    (SELECT COUNT(*) FROM audit_log WHERE action = 'park.import' AND detail LIKE '%$T/%')"
 }
 
 # the demo park with its site codes made unique for this run: demo → demo-$RUN
