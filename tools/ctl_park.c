@@ -17,6 +17,8 @@
 #include "lib/xmalloc.h"
 
 #define IMPORT_DRY_RUN 100	/* import_tx's answer that rolls back a dry run */
+#define IMPORT_DUP_RETRIES 3
+#define ER_DUP_ENTRY_CODE 1062	/* MariaDB: duplicate key */
 
 struct site_count {
 	int64_t id;
@@ -570,7 +572,14 @@ ctl_park_import(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	im.counts = xcalloc((size_t)im.pk->nsites, sizeof *im.counts);
-	rc = db_tx(ctl_db(c), import_tx, &im);
+	/* Under READ COMMITTED two imports of the same new site both see no row
+	 * and the second INSERT fails as a duplicate once the first commits;
+	 * running again then finds the rows, so that one error is retried. */
+	for (int attempt = 0;; attempt++) {
+		rc = db_tx(ctl_db(c), import_tx, &im);
+		if (rc != -1 || db_errno(c->db) != ER_DUP_ENTRY_CODE || attempt == IMPORT_DUP_RETRIES)
+			break;
+	}
 	if (rc == -1) {
 		rc = ctl_fail(c, CTL_UNAVAILABLE, "%s: the database refused the import: %s (nothing was imported)",
 		    im.file, db_error(c->db));

@@ -70,4 +70,16 @@ check "--json import names the file's sha256" [ "$(jq -r .sha256 "$T/out")" = "$
 check "--json: re-importing the original undoes the rename" \
     [ "$(jq -r '.sites[] | select(.code == "'"$S"'") | .changed' "$T/out")" = 3 ]
 
+# three imports of one new park at once: one creates it, the others find it
+jq '.sites |= map(.code |= . + "-c")' "$F" >"$T/conc.json"
+for i in 1 2 3; do
+	("$CTL" park import "$T/conc.json" >"$T/conc.$i" 2>&1; echo "exit $?" >>"$T/conc.$i") &
+done
+wait
+check "concurrent imports all succeed" [ "$(cat "$T"/conc.? | grep -c '^exit 0$')" = 3 ]
+check "concurrent imports: exactly one created the site" \
+    [ "$(cat "$T"/conc.? | grep -c "^site $S-c: 102 new, 0 changed, 0 unchanged$")" = 1 ]
+check "concurrent imports: the others changed nothing" \
+    [ "$(cat "$T"/conc.? | grep -c "^site $S-c: 0 new, 0 changed, 102 unchanged$")" = 2 ]
+
 done_testing
