@@ -28,3 +28,11 @@ prepay_meter_sim_SOURCES = \
 	meters/sim/gateway.c meters/sim/control.c meters/sim/state.c \
 	tools/park_file.c tools/park_file.h
 prepay_meter_sim_LDADD = $(METERS_LIBS)
+
+# simulator tests: no database needed, so they always run (mbpoll, socat,
+# python3-pymodbus, curl and jq are Debian packages the stack installs)
+sim_tests = tests/integration/sim-modbus.sh tests/integration/sim-faults.sh \
+	tests/integration/sim-rtu.sh tests/integration/sim-control.sh
+integration_tests += $(sim_tests)
+EXTRA_DIST += $(sim_tests) tests/integration/sim-lib.sh tests/integration/sim-client.py \
+	tests/integration/data/sim-park.json

@@ -297,9 +297,12 @@ post_fault(struct sim_meter *m, const char *body, size_t len, struct reply *r)
 		m->fault_until_ms = for_s ? sim_mono_ms() + for_s * 1000 : 0;
 		m->fault_delay_ms = (int)delay;
 		m->fault_code = (int)code;
-		log_info("meter %s: fault %s set (%s%lld%s)", m->id, fault_name(f),
-		    count > 0 ? "count " : for_s ? "for " : "until cleared", count > 0 ? (long long)count :
-		    for_s ? (long long)for_s : 0LL, count > 0 ? "" : for_s ? " s" : "");
+		if (count > 0)
+			log_info("meter %s: fault %s set (count %lld)", m->id, fault_name(f), (long long)count);
+		else if (for_s > 0)
+			log_info("meter %s: fault %s set (for %lld s)", m->id, fault_name(f), (long long)for_s);
+		else
+			log_info("meter %s: fault %s set (until cleared)", m->id, fault_name(f));
 	}
 	pthread_mutex_unlock(&m->lock);
 	reply_json(r, 200, meter_json(m));

@@ -26,13 +26,17 @@ def client(target, timeout):
     kind, where = target
     if kind == "tcp":
         host, port = where.rsplit(":", 1)
-        c = ModbusTcpClient(host, port=int(port), timeout=timeout, retries=0)
+        # pymodbus 3.0rc1 cannot connect with a timeout below 1 s: connect, then shorten it
+        c = ModbusTcpClient(host, port=int(port), timeout=max(timeout, 1), retries=0)
     else:
         # a pty has no parity; pyserial's tcsetattr with parity E fails on one (EINVAL)
         c = ModbusSerialClient(where, baudrate=9600, parity="N", timeout=timeout, retries=0)
     if not c.connect():
         print("error cannot connect to %s" % where)
         sys.exit(4)
+    c.params.timeout = timeout
+    if kind == "tcp":
+        c.socket.settimeout(timeout)
     return c
 
 
