@@ -36,3 +36,18 @@ sim_tests = tests/integration/sim-modbus.sh tests/integration/sim-faults.sh \
 integration_tests += $(sim_tests)
 EXTRA_DIST += $(sim_tests) tests/integration/sim-lib.sh tests/integration/sim-client.py \
 	tests/integration/data/sim-park.json
+
+# the poller benchmark's baseline: raw libmodbus read loops (run by hand)
+noinst_PROGRAMS += tests/bench/modbus-raw
+tests_bench_modbus_raw_SOURCES = tests/bench/modbus-raw.c
+tests_bench_modbus_raw_CFLAGS = $(AM_CFLAGS) $(MODBUS_CFLAGS)
+tests_bench_modbus_raw_LDADD = $(MODBUS_LIBS) $(PTHREAD_LIBS)
+
+if FUZZING
+fuzzers += tests/fuzz/fuzz-profile
+check_PROGRAMS += tests/fuzz/fuzz-profile
+tests_fuzz_fuzz_profile_SOURCES = tests/fuzz/fuzz-profile.c
+tests_fuzz_fuzz_profile_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_profile_LDADD = $(METERS_LIBS)
+endif
+EXTRA_DIST += tests/fuzz/fuzz-profile.c
