@@ -71,12 +71,6 @@ rate_quote_usage_csv(const char *text, size_t len, const struct tz *z, struct ra
 			snprintf(err, errlen, "usage line %d: end is not after start", line);
 			goto fail;
 		}
-		if (x.start < prev_end) {
-			snprintf(err, errlen, "usage line %d: starts before line %s ends; lines must be in time order "
-			    "without overlap (in the hour repeated when clocks go back, write the offset: "
-			    "...T02:15+01:00)", line, "the previous");
-			goto fail;
-		}
 		x.band = RATE_BAND_SCHEDULE;
 		if (nf == 4) {
 			char b[16];
@@ -96,6 +90,16 @@ rate_quote_usage_csv(const char *text, size_t len, const struct tz *z, struct ra
 				goto fail;
 			}
 			x.band = (int)band;
+		}
+		/* per-band registers: one line per band for the same interval */
+		if (nf == 4 && cnt > 0 && u[cnt - 1].band != RATE_BAND_SCHEDULE &&
+		    x.start == u[cnt - 1].start && x.end == u[cnt - 1].end)
+			;
+		else if (x.start < prev_end) {
+			snprintf(err, errlen, "usage line %d: starts before the previous line ends; lines must be in "
+			    "time order without overlap (in the hour repeated when clocks go back, write the "
+			    "offset: ...T02:15+01:00)", line);
+			goto fail;
 		}
 		const char *es = f[nf - 1];
 		size_t el = fl[nf - 1];

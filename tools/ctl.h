@@ -69,6 +69,7 @@ int ctl_park_import(struct ctl *, int, char **);	/* tools/ctl_park.c */
 int ctl_account_list(struct ctl *, int, char **);	/* tools/ctl_account.c */
 int ctl_account_show(struct ctl *, int, char **);
 int ctl_db_migrate(struct ctl *, int, char **);
+int ctl_tariff_quote(struct ctl *, int, char **);	/* tools/ctl_tariff.c */
 int ctl_topup(struct ctl *, int, char **);		/* tools/ctl_ledger.c */
 int ctl_adjust(struct ctl *, int, char **);
 int ctl_audit(struct ctl *, int, char **);

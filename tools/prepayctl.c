@@ -18,6 +18,7 @@ static const struct ctl_command commands[] = {
 	{ "account", "list", ctl_account_list, "account list [--site CODE] [--tenant CODE]" },
 	{ "account", "show", ctl_account_show, "account show ID|SITE/CODE" },
 	{ "db", "migrate", ctl_db_migrate, "db migrate" },
+	{ "tariff", "quote", ctl_tariff_quote, "tariff quote --tariff FILE --usage FILE [--timezone TZ] [--calendar FILE] [--json]" },
 	{ "topup", NULL, ctl_topup, "topup ACCOUNT AMOUNT --request-id ID [--reason TEXT] [--method cash|bank|pos]" },
 	{ "adjust", NULL, ctl_adjust, "adjust ACCOUNT +AMOUNT|-AMOUNT --request-id ID --reason TEXT" },
 	{ "audit", NULL, ctl_audit, "audit [--json]" },
