@@ -33,7 +33,7 @@ profile_quantity_is_energy(enum profile_quantity q)
 	return q <= PQ_ENERGY_VALLEY;
 }
 
-static int
+static int __attribute__((format(printf, 3, 4)))
 perr(struct pctx *c, const char *path, const char *fmt, ...)
 {
 	char msg[256];
