@@ -546,8 +546,12 @@ rate_debit(struct rate_ctx *c, struct rate_state *s, const struct rate_usage *u,
 		snprintf(err, errlen, "usage ends before it starts (end must be after start)");
 		return -1;
 	}
-	a = rate_period_of(c, u->start);
-	b = rate_period_of(c, u->end - 1);
+	if (u->start >= c->c_lo && u->end <= c->c_hi) {
+		a = b = c->c_period;	/* inside the stretch rated last: no zone lookup */
+	} else {
+		a = rate_period_of(c, u->start);
+		b = rate_period_of(c, u->end - 1);
+	}
 	if (s->period != 0 && a < s->period) {
 		snprintf(err, errlen, "usage in %d is before the state's billing period %d", a, s->period);
 		return -1;

@@ -17,7 +17,7 @@ prepayctl_LDADD += $(RATING_LIBS)
 
 rating_unit = tests/unit/test-tz tests/unit/test-rate tests/unit/test-rate-property \
 	tests/unit/test-tariff-cases
-unit_tests += $(rating_unit)
+unit_tests += $(rating_unit) tests/unit/test-rate-quote-cli.sh
 check_PROGRAMS += $(rating_unit)
 tests_unit_test_tz_SOURCES = tests/unit/test-tz.c tests/unit/unit.h
 tests_unit_test_tz_LDADD = $(RATING_LIBS)
@@ -27,7 +27,7 @@ tests_unit_test_rate_property_SOURCES = tests/unit/test-rate-property.c tests/un
 tests_unit_test_rate_property_LDADD = $(RATING_LIBS)
 tests_unit_test_tariff_cases_SOURCES = tests/unit/test-tariff-cases.c tests/unit/unit.h
 tests_unit_test_tariff_cases_LDADD = $(RATING_LIBS)
-EXTRA_DIST += tests/tariff-cases docs/tariffs.md docs/tariffs
+EXTRA_DIST += tests/tariff-cases docs/tariffs.md docs/tariffs tests/unit/test-rate-quote-cli.sh
 
 if FUZZING
 fuzzers += tests/fuzz/fuzz-tariff-json
