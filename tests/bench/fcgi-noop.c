@@ -5,6 +5,7 @@
  *   fcgi-noop SOCKET THREADS
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -40,6 +41,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	FCGX_Init();
+	/* libfcgi installs its own SIGTERM handler; the benchmark wants it to die */
+	signal(SIGTERM, SIG_DFL);
 	unlink(argv[1]);
 	if ((listen_fd = FCGX_OpenSocket(argv[1], 256)) < 0) {
 		perror(argv[1]);
