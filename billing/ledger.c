@@ -188,7 +188,9 @@ ledger_post_in_tx(struct db *db, const struct ledger_request *rq, struct ledger_
 			return refuse(db, rq, fp, res, LEDGER_NO_ACCOUNT, rq->legs[i].account_id, why);
 		}
 	}
-	for (int i = 0; i < rq->nlegs; i++) {
+	/* in lock order too, so the refusal named is the same however legs are listed */
+	for (int k = 0; k < rq->nlegs; k++) {
+		int i = order[k];
 		enum ledger_status st = ledger_decide(&rq->legs[i], &acc[i].st, &after[i], why, sizeof why);
 		if (st != LEDGER_OK)
 			return refuse(db, rq, fp, res, st, rq->legs[i].account_id, why);

@@ -5,12 +5,6 @@
 #include "billing/ledger_rules.h"
 #include "lib/money.h"
 
-enum floor_rule {
-	FLOOR_NONE,		/* incurred already: posts whatever the balance */
-	FLOOR_OVERDRAFT,	/* may not leave the balance below -overdraft_fen */
-	FLOOR_ZERO,		/* may not pay out more than the credit */
-};
-
 /*
  * One row per kind (same order as enum ledger_kind). counters lists the
  * counter-accounts a kind may name: an exact name, or a prefix ending in
@@ -19,20 +13,20 @@ enum floor_rule {
 static const struct kind_rule {
 	const char *name;
 	int sign;		/* +1 credit only, -1 debit only, 0 either */
-	enum floor_rule floor;
+	enum ledger_floor floor;
 	int on_closed;		/* may post to a closed account */
 	int transfer;		/* only as a leg of a multi-account posting */
 	const char *counters[5];
 } kind_rules[LEDGER_NKINDS] = {
-	{ "topup", +1, FLOOR_NONE, 0, 0, { "cash", "bank", "pos", "payment:", NULL } },
-	{ "consumption", -1, FLOOR_NONE, 0, 0, { "revenue:", NULL } },
-	{ "fee", -1, FLOOR_NONE, 0, 0, { "revenue:", NULL } },
-	{ "adjustment", 0, FLOOR_OVERDRAFT, 1, 0, { "adjustment", NULL } },
-	{ "refund", -1, FLOOR_ZERO, 1, 0, { "refund:", NULL } },
-	{ "emergency_credit", +1, FLOOR_NONE, 0, 0, { "emergency", NULL } },
-	{ "emergency_repay", -1, FLOOR_OVERDRAFT, 0, 0, { "emergency", NULL } },
-	{ "transfer_in", +1, FLOOR_NONE, 0, 1, { "transfer", NULL } },
-	{ "transfer_out", -1, FLOOR_OVERDRAFT, 0, 1, { "transfer", NULL } },
+	{ "topup", +1, LEDGER_FLOOR_NONE, 0, 0, { "cash", "bank", "pos", "payment:", NULL } },
+	{ "consumption", -1, LEDGER_FLOOR_NONE, 0, 0, { "revenue:", NULL } },
+	{ "fee", -1, LEDGER_FLOOR_NONE, 0, 0, { "revenue:", NULL } },
+	{ "adjustment", 0, LEDGER_FLOOR_OVERDRAFT, 1, 0, { "adjustment", NULL } },
+	{ "refund", -1, LEDGER_FLOOR_ZERO, 1, 0, { "refund:", NULL } },
+	{ "emergency_credit", +1, LEDGER_FLOOR_NONE, 0, 0, { "emergency", NULL } },
+	{ "emergency_repay", -1, LEDGER_FLOOR_OVERDRAFT, 0, 0, { "emergency", NULL } },
+	{ "transfer_in", +1, LEDGER_FLOOR_NONE, 0, 1, { "transfer", NULL } },
+	{ "transfer_out", -1, LEDGER_FLOOR_OVERDRAFT, 0, 1, { "transfer", NULL } },
 };
 
 const char *
@@ -326,15 +320,21 @@ ledger_fingerprint(const struct ledger_request *r, char hex[65])
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
+enum ledger_floor
+ledger_kind_floor(enum ledger_kind kind)
+{
+	return (unsigned)kind < LEDGER_NKINDS ? kind_rules[kind].floor : LEDGER_FLOOR_ZERO;
+}
+
 int64_t
 ledger_floor_fen(enum ledger_kind kind, int64_t overdraft_fen)
 {
-	switch ((unsigned)kind < LEDGER_NKINDS ? kind_rules[kind].floor : FLOOR_ZERO) {
-	case FLOOR_NONE:
+	switch (ledger_kind_floor(kind)) {
+	case LEDGER_FLOOR_NONE:
 		return INT64_MIN;
-	case FLOOR_OVERDRAFT:
+	case LEDGER_FLOOR_OVERDRAFT:
 		return overdraft_fen > 0 ? -overdraft_fen : 0;
-	case FLOOR_ZERO:
+	case LEDGER_FLOOR_ZERO:
 		break;
 	}
 	return 0;
@@ -367,7 +367,7 @@ ledger_decide(const struct ledger_leg *l, const struct ledger_account_state *a, 
 		    " below its floor of ¥%s%s", k->name, money_format(-l->amount_fen, b1), l->account_id,
 		    money_format(a->balance_fen, b2), money_format(next, b3),
 		    money_format(floor, b4),
-		    k->floor == FLOOR_ZERO ? " (no more can be paid out than the credit)" :
+		    k->floor == LEDGER_FLOOR_ZERO ? " (no more can be paid out than the credit)" :
 		    " (raise its overdraft if it may owe more)");
 		return LEDGER_BELOW_FLOOR;
 	}

@@ -91,6 +91,13 @@ int ledger_validate(const struct ledger_request *, char *why, size_t whylen);
  * clerk of the same operation must replay, not conflict. */
 void ledger_fingerprint(const struct ledger_request *, char hex[65]);
 
+/* How low a debit of a kind may take the balance. */
+enum ledger_floor {
+	LEDGER_FLOOR_NONE,	/* incurred already (energy used): posts whatever the balance */
+	LEDGER_FLOOR_OVERDRAFT,	/* not below -overdraft_fen */
+	LEDGER_FLOOR_ZERO,	/* not below zero: never pay out more than the credit */
+};
+enum ledger_floor ledger_kind_floor(enum ledger_kind);
 /* The lowest balance a debit of this kind may leave; INT64_MIN: no floor. */
 int64_t ledger_floor_fen(enum ledger_kind, int64_t overdraft_fen);
 

@@ -20,11 +20,15 @@ integration_tests += \
 	tests/integration/ledger-concurrent \
 	tests/integration/ledger-ctl.sh \
 	tests/integration/ledger-audit.sh
-check_PROGRAMS += tests/integration/ledger-model tests/integration/ledger-concurrent
+check_PROGRAMS += tests/integration/ledger-model tests/integration/ledger-concurrent \
+	tests/integration/ledger-sql
 tests_integration_ledger_model_SOURCES = tests/integration/ledger-model.c $(LEDGER_FIXTURE)
 tests_integration_ledger_model_LDADD = $(LEDGER_LIBS)
 tests_integration_ledger_concurrent_SOURCES = tests/integration/ledger-concurrent.c $(LEDGER_FIXTURE)
 tests_integration_ledger_concurrent_LDADD = $(LEDGER_LIBS)
+# a helper the shell tests run SQL with
+tests_integration_ledger_sql_SOURCES = tests/integration/ledger-sql.c
+tests_integration_ledger_sql_LDADD = $(PREPAY_LIBS)
 EXTRA_DIST += tests/integration/ledger-ctl.sh tests/integration/ledger-audit.sh
 
 # the benchmark is run by hand: tests/bench/ledger.sh (docs/ledger.md)

@@ -14,8 +14,8 @@
 #include "lib/money.h"
 #include "lib/xmalloc.h"
 
-#define TOPUP_USAGE "usage: prepayctl topup ACCOUNT AMOUNT --request-id ID [--reason TEXT] [--method cash|bank|pos]"
-#define ADJUST_USAGE "usage: prepayctl adjust ACCOUNT +AMOUNT|-AMOUNT --request-id ID --reason TEXT"
+#define TOPUP_USAGE "usage: prepayctl topup ACCOUNT AMOUNT --request-id ID [--reason TEXT] [--method cash|bank|pos] [--json]"
+#define ADJUST_USAGE "usage: prepayctl adjust ACCOUNT +AMOUNT|-AMOUNT --request-id ID --reason TEXT [--json]"
 
 /* ACCOUNT on the command line: a numeric id. (To become
  * ctl_account_resolve, shared with account show, once that lands.) */
@@ -166,9 +166,9 @@ need_request_id(struct ctl *c, const char *rid, const char *usage)
 int
 ctl_topup(struct ctl *c, int argc, char **argv)
 {
-	const char *rid = NULL, *reason = NULL, *method = NULL, *counter;
+	const char *rid = NULL, *reason = NULL, *method = NULL, *counter, *json = NULL;
 	struct ctl_opt opts[] = { { "request-id", &rid, 0 }, { "reason", &reason, 0 },
-	    { "method", &method, 0 }, { NULL, NULL, 0 } };
+	    { "method", &method, 0 }, { "json", &json, 1 }, { NULL, NULL, 0 } };
 	char *pos[2], b1[MONEY_FMT_LEN], b2[MONEY_FMT_LEN];
 	struct op o = { .action = "account.topup" };
 	int64_t amount_fen, max_fen;
@@ -178,6 +178,8 @@ ctl_topup(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "%s\n", TOPUP_USAGE);
 		return CTL_USAGE;
 	}
+	if (json != NULL)
+		c->json = 1;
 	if ((rc = need_request_id(c, rid, TOPUP_USAGE)) != CTL_OK)
 		return rc;
 	if (method == NULL || strcmp(method, "cash") == 0)
@@ -208,8 +210,9 @@ ctl_topup(struct ctl *c, int argc, char **argv)
 int
 ctl_adjust(struct ctl *c, int argc, char **argv)
 {
-	const char *rid = NULL, *reason = NULL;
-	struct ctl_opt opts[] = { { "request-id", &rid, 0 }, { "reason", &reason, 0 }, { NULL, NULL, 0 } };
+	const char *rid = NULL, *reason = NULL, *json = NULL;
+	struct ctl_opt opts[] = { { "request-id", &rid, 0 }, { "reason", &reason, 0 }, { "json", &json, 1 },
+	    { NULL, NULL, 0 } };
 	char *pos[2], b1[MONEY_FMT_LEN], b2[MONEY_FMT_LEN];
 	struct op o = { .action = "account.adjust" };
 	int64_t amount_fen, max_fen;
@@ -219,6 +222,8 @@ ctl_adjust(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "%s\n", ADJUST_USAGE);
 		return CTL_USAGE;
 	}
+	if (json != NULL)
+		c->json = 1;
 	if ((rc = need_request_id(c, rid, ADJUST_USAGE)) != CTL_OK)
 		return rc;
 	if (reason == NULL || *reason == '\0') {

@@ -20,7 +20,7 @@
 
 #define MAX_CLIENTS 256
 
-enum mode { RAW, LEDGER };
+enum mode { RAW, RAW_TX, LEDGER };
 
 struct client {
 	struct fixture *f;
@@ -35,6 +35,16 @@ struct client {
 static pthread_barrier_t start;
 static atomic_int stop;
 
+/* The floor of any transaction: the same insert between BEGIN and COMMIT. */
+static int
+raw_tx(struct db *db, void *p)
+{
+	struct client *c = p;
+
+	return db_exec(db, "INSERT INTO ledger_bench_raw (client, v) VALUES (?, ?)", "ii", (int64_t)c->n,
+	    c->done) == 1 ? 0 : -1;
+}
+
 static void *
 client_run(void *p)
 {
@@ -46,6 +56,9 @@ client_run(void *p)
 		if (c->mode == RAW) {
 			if (db_exec(c->db, "INSERT INTO ledger_bench_raw (client, v) VALUES (?, ?)", "ii",
 			    (int64_t)c->n, c->done) != 1)
+				c->failed++;
+		} else if (c->mode == RAW_TX) {
+			if (db_tx(c->db, raw_tx, c) != 0)
 				c->failed++;
 		} else {
 			struct ledger_request rq;
@@ -100,7 +113,7 @@ main(int argc, char **argv)
 	struct fixture f;
 	struct client cl[MAX_CLIENTS];
 	int clients = 16, seconds = 5, opt;
-	double raw = 0, led = 0;
+	double raw = 0, rawtx = 0, led = 0;
 	int64_t failed = 0;
 	unsigned long retries0;
 
@@ -135,14 +148,18 @@ main(int argc, char **argv)
 	/* in turn, twice, so a slow disk moment does not favour one side */
 	for (int round = 0; round < 2; round++) {
 		double r = run_round(cl, clients, RAW, round, seconds, &failed);
+		double t = run_round(cl, clients, RAW_TX, round, seconds, &failed);
 		double l = run_round(cl, clients, LEDGER, round, seconds, &failed);
-		printf("  round %d: raw inserts %.0f/s, ledger postings %.0f/s (%.0f%%)\n", round + 1, r, l,
-		    100.0 * l / r);
+		printf("  round %d: raw inserts %.0f/s, in BEGIN/COMMIT %.0f/s, ledger postings %.0f/s (%.0f%%)\n",
+		    round + 1, r, t, l, 100.0 * l / r);
 		raw += r / 2;
+		rawtx += t / 2;
 		led += l / 2;
 	}
-	printf("raw durable inserts: %.0f/s\nledger postings:     %.0f/s\nratio:               %.0f%% (target >= 40%%)\n",
-	    raw, led, 100.0 * led / raw);
+	printf("raw durable inserts:        %.0f/s\n"
+	    "same insert in BEGIN/COMMIT: %.0f/s\n"
+	    "ledger postings:            %.0f/s\n"
+	    "ratio postings/raw:         %.0f%% (target >= 40%%)\n", raw, rawtx, led, 100.0 * led / raw);
 	printf("deadlock retries: %lu, failures: %" PRId64 "\n", db_retry_count() - retries0, failed);
 	db_exec(f.db, "DROP TABLE ledger_bench_raw", "");
 	for (int i = 0; i < clients; i++)

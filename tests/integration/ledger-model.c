@@ -132,19 +132,28 @@ model_floor(enum ledger_kind k, int64_t overdraft_fen)
 	}
 }
 
+/* Legs are checked in ascending account order, as the ledger locks them;
+ * the first refusal is the answer. */
 static enum ledger_status
 model_decide(const struct ledger_request *rq, int64_t *after)
 {
+	int order[LEDGER_MAX_LEGS];
+
 	for (int i = 0; i < rq->nlegs; i++)
-		if (find(rq->legs[i].account_id) == NULL)
-			return LEDGER_NO_ACCOUNT;
-	for (int i = 0; i < rq->nlegs; i++) {
-		const struct ledger_leg *l = &rq->legs[i];
+		order[i] = i;
+	if (rq->nlegs == 2 && rq->legs[1].account_id < rq->legs[0].account_id) {
+		order[0] = 1;
+		order[1] = 0;
+	}
+	for (int k = 0; k < rq->nlegs; k++) {
+		const struct ledger_leg *l = &rq->legs[order[k]];
 		struct macc *a = find(l->account_id);
+		if (a == NULL)
+			return LEDGER_NO_ACCOUNT;
 		if (a->closed && l->kind != LEDGER_ADJUSTMENT && l->kind != LEDGER_REFUND)
 			return LEDGER_CLOSED;
-		after[i] = a->balance_fen + l->amount_fen;
-		if (l->amount_fen < 0 && after[i] < model_floor(l->kind, a->overdraft_fen))
+		after[order[k]] = a->balance_fen + l->amount_fen;
+		if (l->amount_fen < 0 && after[order[k]] < model_floor(l->kind, a->overdraft_fen))
 			return LEDGER_BELOW_FLOOR;
 	}
 	return LEDGER_OK;
