@@ -20,9 +20,10 @@ trap 'rm -rf "$tmp"' EXIT
 http() {
 	_m=$1 _p=$2
 	shift 2
+	: >"$tmp/b"
+	: >"$tmp/h"
 	if [ "$_m" = HEAD ]; then
 		status=$(curl -s -I -o /dev/null -D "$tmp/h" -w '%{http_code}' "$@" "$url$_p")
-		: >"$tmp/b"
 	else
 		status=$(curl -s -X "$_m" -o "$tmp/b" -D "$tmp/h" -w '%{http_code}' "$@" "$url$_p")
 	fi
