@@ -50,4 +50,4 @@ tests_fuzz_fuzz_profile_SOURCES = tests/fuzz/fuzz-profile.c
 tests_fuzz_fuzz_profile_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_profile_LDADD = $(METERS_LIBS)
 endif
-EXTRA_DIST += tests/fuzz/fuzz-profile.c
+EXTRA_DIST += tests/fuzz/fuzz-profile.c docs/meter-sim.md docs/meter-profiles.md

@@ -25,24 +25,36 @@ need() {
 		{ echo "1..0 # SKIP python3-pymodbus missing (apt-get install python3-pymodbus)"; exit 0; }
 }
 
-# private ports per test process; the park's gateway ports are 1 and 2
-SIM_OFFSET=$((20000 + ($$ % 4000) * 10))
-SIM_CTL=127.0.0.1:$((SIM_OFFSET + 9))
-SIM_URL=http://$SIM_CTL
-GW1=127.0.0.1:$((SIM_OFFSET + 1))
-GW2=127.0.0.1:$((SIM_OFFSET + 2))
+# private ports per test process, below the kernel's ephemeral range
+# (32768+) so client connections cannot hold them; the park's gateway
+# ports are 1 and 2; another offset is tried when one is taken
+sim_ports() {
+	SIM_OFFSET=$((20000 + (($$ + ${1:-0} * 397) % 1200) * 10))
+	SIM_CTL=127.0.0.1:$((SIM_OFFSET + 9))
+	SIM_URL=http://$SIM_CTL
+	GW1=127.0.0.1:$((SIM_OFFSET + 1))
+	GW2=127.0.0.1:$((SIM_OFFSET + 2))
+}
+sim_ports 0
 SIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/prepay-sim.XXXXXX")
 RTU=$SIM_DIR/rtu0
 SIM_PID=
 
 sim_start() { # extra options
-	"$SIM_BIN" --park "$SIM_PARK" --profiles "$SIM_PROFILES" --control "$SIM_CTL" \
-	    --port-offset "$SIM_OFFSET" --rtu-dir "$SIM_DIR" "$@" 2>>"$SIM_DIR/sim.log" &
-	SIM_PID=$!
-	for _ in $(seq 1 100); do
-		curl -sf "$SIM_URL/healthz" >/dev/null 2>&1 && return 0
-		kill -0 "$SIM_PID" 2>/dev/null || break
-		sleep 0.1
+	for try in 0 1 2 3 4; do
+		: > "$SIM_DIR/sim.log"
+		"$SIM_BIN" --park "$SIM_PARK" --profiles "$SIM_PROFILES" --control "$SIM_CTL" \
+		    --port-offset "$SIM_OFFSET" --rtu-dir "$SIM_DIR" "$@" 2>>"$SIM_DIR/sim.log" &
+		SIM_PID=$!
+		for _ in $(seq 1 100); do
+			curl -sf "$SIM_URL/healthz" >/dev/null 2>&1 && return 0
+			kill -0 "$SIM_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		wait "$SIM_PID" 2>/dev/null
+		SIM_PID=
+		grep -q "Address already in use" "$SIM_DIR/sim.log" || break
+		sim_ports $((try + 1))
 	done
 	echo "# simulator did not start:"; sed 's/^/# /' "$SIM_DIR/sim.log"
 	return 1
