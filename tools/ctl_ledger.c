@@ -17,19 +17,6 @@
 #define TOPUP_USAGE "usage: prepayctl topup ACCOUNT AMOUNT --request-id ID [--reason TEXT] [--method cash|bank|pos] [--json]"
 #define ADJUST_USAGE "usage: prepayctl adjust ACCOUNT +AMOUNT|-AMOUNT --request-id ID --reason TEXT [--json]"
 
-/* ACCOUNT on the command line: a numeric id. (To become
- * ctl_account_resolve, shared with account show, once that lands.) */
-static int
-ledger_account_arg(struct ctl *c, const char *arg, int64_t *id)
-{
-	long long v = ctl_parse_id(arg);
-
-	if (v < 0)
-		return ctl_fail(c, CTL_INVALID, "\"%s\" is not an account id (see prepayctl account list)", arg);
-	*id = v;
-	return CTL_OK;
-}
-
 static int
 amount_arg(struct ctl *c, const char *s, int64_t *fen)
 {
@@ -190,7 +177,7 @@ ctl_topup(struct ctl *c, int argc, char **argv)
 		counter = "pos";
 	else
 		return ctl_fail(c, CTL_USAGE, "--method must be cash, bank or pos, not \"%s\"", method);
-	if ((rc = ledger_account_arg(c, pos[0], &o.account_id)) != CTL_OK ||
+	if ((rc = ctl_account_resolve(c, pos[0], &o.account_id)) != CTL_OK ||
 	    (rc = amount_arg(c, pos[1], &amount_fen)) != CTL_OK)
 		return rc;
 	if (amount_fen <= 0)
@@ -231,7 +218,7 @@ ctl_adjust(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "%s\n", ADJUST_USAGE);
 		return CTL_USAGE;
 	}
-	if ((rc = ledger_account_arg(c, pos[0], &o.account_id)) != CTL_OK)
+	if ((rc = ctl_account_resolve(c, pos[0], &o.account_id)) != CTL_OK)
 		return rc;
 	/* the direction must be typed, so a lost '-' never credits by mistake */
 	if (pos[1][0] != '+' && pos[1][0] != '-')

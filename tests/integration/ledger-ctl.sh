@@ -68,7 +68,8 @@ ok $? "--json replay says replayed: true"
 
 refused "conflicting replay" 4 "already used" -- topup "$A" 101 --request-id "r1-$SITE"
 refused "unknown account" 3 "no account 999999999" -- topup 999999999 5 --request-id "u-$SITE"
-refused "account that is not an id" 3 "not an account id" -- topup "no/such" 5 --request-id "u-$SITE"
+refused "unknown SITE/CODE" 3 "no account $SITE/nosuch" -- topup "$SITE/nosuch" 5 --request-id "u-$SITE"
+refused "not an account name" 3 "not an account" -- topup "a/b/c" 5 --request-id "u-$SITE"
 refused "negative top-up" 3 "more than zero" -- topup "$A" -5 --request-id "n-$SITE"
 refused "zero top-up" 3 "more than zero" -- topup "$A" 0 --request-id "n-$SITE"
 refused "three decimals" 3 "at most two" -- topup "$A" 12.345 --request-id "n-$SITE"
@@ -89,8 +90,8 @@ refused "adjust above [ledger] max_adjust_fen" 3 "adjustment limit" -- adjust "$
 "$CTL" adjust "$A" -12.50 --request-id "a-$SITE" --reason "bank fee charged twice" >"$T/out" 2>"$T/err" &&
     grep -q "balance now ¥100.00" "$T/out"
 ok $? "adjust -12.50 with a reason succeeds (balance ¥100.00)"
-"$CTL" adjust "$C" +3 --request-id "ac-$SITE" --reason "correction after move-out" >"$T/out" 2>"$T/err"
-ok $? "a closed account still takes an adjustment"
+"$CTL" adjust "$SITE/C" +3 --request-id "ac-$SITE" --reason "correction after move-out" >"$T/out" 2>"$T/err"
+ok $? "a closed account, named SITE/CODE, still takes an adjustment"
 [ "$($SQL value "SELECT COUNT(*) FROM audit_log WHERE request_id = 'a-$SITE' AND action = 'account.adjust'
     AND actor LIKE 'operator:%' AND detail LIKE '%bank fee charged twice%'")" = 1 ]
 ok $? "the adjustment's audit_log row names the operator and the reason"
