@@ -2,3 +2,4 @@ schemadir = $(pkgdatadir)/schema
 dist_schema_DATA = \
 	schema/001_core.sql \
 	schema/002_ledger.sql
+dist_schema_DATA += schema/005_policy.sql

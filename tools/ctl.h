@@ -73,5 +73,10 @@ int ctl_tariff_quote(struct ctl *, int, char **);	/* tools/ctl_tariff.c */
 int ctl_topup(struct ctl *, int, char **);		/* tools/ctl_ledger.c */
 int ctl_adjust(struct ctl *, int, char **);
 int ctl_audit(struct ctl *, int, char **);
+int ctl_account_keep_power(struct ctl *, int, char **);	/* tools/ctl_policy.c */
+int ctl_account_emergency_credit(struct ctl *, int, char **);
+int ctl_account_policy(struct ctl *, int, char **);
+int ctl_site_policy(struct ctl *, int, char **);
+int ctl_policy_run(struct ctl *, int, char **);
 
 #endif

@@ -22,6 +22,11 @@ static const struct ctl_command commands[] = {
 	{ "topup", NULL, ctl_topup, "topup ACCOUNT AMOUNT --request-id ID [--reason TEXT] [--method cash|bank|pos]" },
 	{ "adjust", NULL, ctl_adjust, "adjust ACCOUNT +AMOUNT|-AMOUNT --request-id ID --reason TEXT" },
 	{ "audit", NULL, ctl_audit, "audit [--json]" },
+	{ "account", "keep-power", ctl_account_keep_power, "account keep-power ACCOUNT on|off --reason TEXT" },
+	{ "account", "emergency-credit", ctl_account_emergency_credit, "account emergency-credit ACCOUNT [--reason TEXT]" },
+	{ "account", "policy", ctl_account_policy, "account policy ACCOUNT [RULES --reason TEXT | --inherit --reason TEXT]" },
+	{ "site", "policy", ctl_site_policy, "site policy SITE [RULES [--reason TEXT]]" },
+	{ "policy", "run", ctl_policy_run, "policy run [--site SITE]" },
 	{ NULL, NULL, NULL, NULL },
 };
 
