@@ -50,66 +50,65 @@ reason_copy(char *dst, size_t dstlen, const char *s)
 	dst[n] = '\0';
 }
 
+/* The ten rule columns, in the order of both rule tables. */
+#define RULE_COLUMNS "level1_fen, level2_fen, restore_fen, grace_s, emergency_credit_fen, no_cut_night," \
+	" night_start_min, night_end_min, no_cut_weekends, no_cut_holidays"
+#define RULE_NCOLS 10
+/* the same prefixed by "o." (the first one by the caller) */
+#define RULE_COLUMNS_O "level1_fen, o.level2_fen, o.restore_fen, o.grace_s, o.emergency_credit_fen," \
+	" o.no_cut_night, o.night_start_min, o.night_end_min, o.no_cut_weekends, o.no_cut_holidays"
+
+/* rule columns from col on; mask gets a bit per non-NULL column */
+static void
+rules_read(struct db_rows *rows, int col, struct policy_rules *r, unsigned *mask)
+{
+	static const unsigned bit[RULE_NCOLS] = { POLICY_F_LEVEL1, POLICY_F_LEVEL2, POLICY_F_RESTORE,
+	    POLICY_F_GRACE, POLICY_F_EMERGENCY, POLICY_F_NIGHT, 0, 0, POLICY_F_WEEKENDS, POLICY_F_HOLIDAYS };
+
+	if (mask != NULL)
+		for (int i = 0; i < RULE_NCOLS; i++)
+			if (bit[i] != 0 && !db_rows_isnull(rows, col + i))
+				*mask |= bit[i];
+	r->level1_fen = db_rows_int(rows, col);
+	r->level2_fen = db_rows_int(rows, col + 1);
+	r->restore_fen = db_rows_int(rows, col + 2);
+	r->grace_s = db_rows_int(rows, col + 3);
+	r->emergency_credit_fen = db_rows_int(rows, col + 4);
+	r->no_cut_night = (int)db_rows_int(rows, col + 5);
+	r->night_start_min = (int)db_rows_int(rows, col + 6);
+	r->night_end_min = (int)db_rows_int(rows, col + 7);
+	r->no_cut_weekends = (int)db_rows_int(rows, col + 8);
+	r->no_cut_holidays = (int)db_rows_int(rows, col + 9);
+}
+
+/* A site's code, zone and rules in one query. 0, 1 no such site, -1. */
+static int
+site_load(struct db *db, int64_t site_id, struct policy_rules *r, char *code, size_t codelen, char *zone,
+    size_t zonelen)
+{
+	struct db_rows *rows = db_query(db, "SELECT s.code, s.timezone, p.site_id, " RULE_COLUMNS
+	    " FROM sites s LEFT JOIN site_policies p ON p.site_id = s.id WHERE s.id = ?", "i", site_id);
+	int rc;
+
+	policy_rules_default(r);
+	if (rows == NULL)
+		return -1;
+	if ((rc = db_rows_next(rows)) == 1) {
+		if (code != NULL)
+			snprintf(code, codelen, "%s", db_rows_str(rows, 0));
+		if (zone != NULL)
+			snprintf(zone, zonelen, "%s", db_rows_str(rows, 1));
+		if (!db_rows_isnull(rows, 2))
+			rules_read(rows, 3, r, NULL);
+	}
+	db_rows_free(rows);
+	return rc < 0 ? -1 : rc == 1 ? 0 : 1;
+}
+
 int
 policy_site_rules(struct db *db, int64_t site_id, struct policy_rules *r)
 {
-	struct db_rows *rows;
-	int found;
-
-	policy_rules_default(r);
-	if ((found = db_query_int(db, &(int64_t){ 0 }, "SELECT 1 FROM sites WHERE id = ?", "i", site_id)) <= 0)
-		return found < 0 ? -1 : 1;
-	rows = db_query(db, "SELECT level1_fen, level2_fen, restore_fen, grace_s, emergency_credit_fen,"
-	    " no_cut_night, night_start_min, night_end_min, no_cut_weekends, no_cut_holidays"
-	    " FROM site_policies WHERE site_id = ?", "i", site_id);
-	if (rows == NULL)
-		return -1;
-	if (db_rows_next(rows) == 1) {
-		r->level1_fen = db_rows_int(rows, 0);
-		r->level2_fen = db_rows_int(rows, 1);
-		r->restore_fen = db_rows_int(rows, 2);
-		r->grace_s = db_rows_int(rows, 3);
-		r->emergency_credit_fen = db_rows_int(rows, 4);
-		r->no_cut_night = (int)db_rows_int(rows, 5);
-		r->night_start_min = (int)db_rows_int(rows, 6);
-		r->night_end_min = (int)db_rows_int(rows, 7);
-		r->no_cut_weekends = (int)db_rows_int(rows, 8);
-		r->no_cut_holidays = (int)db_rows_int(rows, 9);
-	}
-	db_rows_free(rows);
-	return 0;
-}
-
-static int
-load_override(struct db *db, int64_t account_id, struct policy_override *o)
-{
-	struct db_rows *rows = db_query(db, "SELECT level1_fen, level2_fen, restore_fen, grace_s,"
-	    " emergency_credit_fen, no_cut_night, night_start_min, night_end_min, no_cut_weekends,"
-	    " no_cut_holidays FROM account_policy_overrides WHERE account_id = ?", "i", account_id);
-
-	memset(o, 0, sizeof *o);
-	if (rows == NULL)
-		return -1;
-	if (db_rows_next(rows) == 1) {
-		static const unsigned bit[] = { POLICY_F_LEVEL1, POLICY_F_LEVEL2, POLICY_F_RESTORE,
-		    POLICY_F_GRACE, POLICY_F_EMERGENCY, POLICY_F_NIGHT, 0, 0, POLICY_F_WEEKENDS,
-		    POLICY_F_HOLIDAYS };
-		for (int i = 0; i < 10; i++)
-			if (bit[i] != 0 && !db_rows_isnull(rows, i))
-				o->mask |= bit[i];
-		o->r.level1_fen = db_rows_int(rows, 0);
-		o->r.level2_fen = db_rows_int(rows, 1);
-		o->r.restore_fen = db_rows_int(rows, 2);
-		o->r.grace_s = db_rows_int(rows, 3);
-		o->r.emergency_credit_fen = db_rows_int(rows, 4);
-		o->r.no_cut_night = (int)db_rows_int(rows, 5);
-		o->r.night_start_min = (int)db_rows_int(rows, 6);
-		o->r.night_end_min = (int)db_rows_int(rows, 7);
-		o->r.no_cut_weekends = (int)db_rows_int(rows, 8);
-		o->r.no_cut_holidays = (int)db_rows_int(rows, 9);
-	}
-	db_rows_free(rows);
-	return 0;
+	return site_load(db, site_id, r, NULL, 0, NULL, 0);
 }
 
 /* What load() learns beyond the policy_result. */
@@ -177,15 +176,26 @@ load_decide(struct db *db, int64_t account_id, int64_t now, int lock, struct pol
 	struct policy_override o;
 	struct policy_windows *ws = NULL;
 	struct db_rows *rows;
+	char acode[40], scode[40] = "?";
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	memset(l, 0, sizeof *l);
+	memset(&o, 0, sizeof o);
 	out->account_id = account_id;
 	out->evaluated_at = now;
-	rows = db_query(db, lock ? "SELECT site_id, balance_fen, overdraft_fen, keep_power, last_seq, code"
-	    " FROM accounts WHERE id = ? FOR UPDATE" : "SELECT site_id, balance_fen, overdraft_fen, keep_power,"
-	    " last_seq, code FROM accounts WHERE id = ?", "i", account_id);
+	/* one round trip: the account, its policy state and its overrides,
+	 * locked together under the account row (the ledger's lock order) */
+	rows = db_query(db, lock ? "SELECT a.site_id, a.balance_fen, a.overdraft_fen, a.keep_power, a.last_seq, a.code,"
+	    " st.account_id, st.supply, COALESCE(FLOOR(UNIX_TIMESTAMP(st.below_since)), 0), st.notified_level,"
+	    " st.ec_taken, st.ec_outstanding_fen, st.seen_seq, st.alert_seq, o." RULE_COLUMNS_O
+	    " FROM accounts a LEFT JOIN account_policy_state st ON st.account_id = a.id"
+	    " LEFT JOIN account_policy_overrides o ON o.account_id = a.id WHERE a.id = ? FOR UPDATE" :
+	    "SELECT a.site_id, a.balance_fen, a.overdraft_fen, a.keep_power, a.last_seq, a.code,"
+	    " st.account_id, st.supply, COALESCE(FLOOR(UNIX_TIMESTAMP(st.below_since)), 0), st.notified_level,"
+	    " st.ec_taken, st.ec_outstanding_fen, st.seen_seq, st.alert_seq, o." RULE_COLUMNS_O
+	    " FROM accounts a LEFT JOIN account_policy_state st ON st.account_id = a.id"
+	    " LEFT JOIN account_policy_overrides o ON o.account_id = a.id WHERE a.id = ?", "i", account_id);
 	if (rows == NULL)
 		return -1;
 	if ((rc = db_rows_next(rows)) != 1) {
@@ -197,42 +207,28 @@ load_decide(struct db *db, int64_t account_id, int64_t now, int lock, struct pol
 	a->overdraft_fen = db_rows_int(rows, 2);
 	a->keep_power = db_rows_int(rows, 3) != 0;
 	l->last_seq = db_rows_int(rows, 4);
-	snprintf(out->label, sizeof out->label, "?/%s", db_rows_str(rows, 5));
+	snprintf(acode, sizeof acode, "%s", db_rows_str(rows, 5));
+	a->supply = POLICY_SUPPLY_ON;
+	if (!db_rows_isnull(rows, 6)) {
+		l->has_state = 1;
+		a->supply = strcmp(db_rows_str(rows, 7), "off") == 0 ? POLICY_SUPPLY_OFF : POLICY_SUPPLY_ON;
+		a->below_since = db_rows_int(rows, 8);
+		a->notified_level = (int)db_rows_int(rows, 9);
+		a->ec_taken = db_rows_int(rows, 10) != 0;
+		a->ec_outstanding_fen = db_rows_int(rows, 11);
+		l->seen_seq = db_rows_int(rows, 12);
+		l->alert_seq = db_rows_int(rows, 13);
+	}
+	rules_read(rows, 14, &o.r, &o.mask);
 	db_rows_free(rows);
 
-	if ((rows = db_query(db, "SELECT code, timezone FROM sites WHERE id = ?", "i", out->site_id)) == NULL)
+	if ((rc = site_load(db, out->site_id, &out->site_rules, scode, sizeof scode, out->timezone,
+	    sizeof out->timezone)) < 0)
 		return -1;
-	if (db_rows_next(rows) == 1) {
-		char code[40];
-		snprintf(code, sizeof code, "%s", out->label + 2);
-		snprintf(out->label, sizeof out->label, "%s/%s", db_rows_str(rows, 0), code);
-		snprintf(out->timezone, sizeof out->timezone, "%s", db_rows_str(rows, 1));
-	}
-	db_rows_free(rows);
-	if (policy_site_rules(db, out->site_id, &out->site_rules) < 0 || load_override(db, account_id, &o) != 0)
-		return -1;
+	snprintf(out->label, sizeof out->label, "%s/%s", scode, acode);
 	out->override_mask = o.mask;
 	policy_rules_merge(&out->site_rules, &o, &out->rules);
 
-	rows = db_query(db, lock ? "SELECT supply, COALESCE(FLOOR(UNIX_TIMESTAMP(below_since)), 0), notified_level,"
-	    " ec_taken, ec_outstanding_fen, seen_seq, alert_seq FROM account_policy_state WHERE account_id = ?"
-	    " FOR UPDATE" : "SELECT supply, COALESCE(FLOOR(UNIX_TIMESTAMP(below_since)), 0), notified_level,"
-	    " ec_taken, ec_outstanding_fen, seen_seq, alert_seq FROM account_policy_state WHERE account_id = ?",
-	    "i", account_id);
-	if (rows == NULL)
-		return -1;
-	a->supply = POLICY_SUPPLY_ON;
-	if (db_rows_next(rows) == 1) {
-		l->has_state = 1;
-		a->supply = strcmp(db_rows_str(rows, 0), "off") == 0 ? POLICY_SUPPLY_OFF : POLICY_SUPPLY_ON;
-		a->below_since = db_rows_int(rows, 1);
-		a->notified_level = (int)db_rows_int(rows, 2);
-		a->ec_taken = db_rows_int(rows, 3) != 0;
-		a->ec_outstanding_fen = db_rows_int(rows, 4);
-		l->seen_seq = db_rows_int(rows, 5);
-		l->alert_seq = db_rows_int(rows, 6);
-	}
-	db_rows_free(rows);
 	/* top-ups since the last look re-arm the levels and repay emergency
 	 * credit; an account seen for the first time has nothing to re-arm */
 	if (l->has_state && l->seen_seq < l->last_seq &&
