@@ -3,3 +3,4 @@ dist_schema_DATA = \
 	schema/001_core.sql \
 	schema/002_ledger.sql
 dist_schema_DATA += schema/005_policy.sql
+dist_schema_DATA += schema/006_readings.sql
