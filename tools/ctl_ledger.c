@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "tools/ctl.h"
 #include "billing/ledger.h"
+#include "billing/policy_apply.h"
 #include "lib/money.h"
 #include "lib/xmalloc.h"
 
@@ -66,7 +67,8 @@ op_fn(struct db *db, void *p)
 		snprintf(o->res.detail, sizeof o->res.detail, "cannot write the audit log: %s", db_error(db));
 		return -1;
 	}
-	return 0;
+	/* the account policy in the same transaction: alerts, restore (docs/policy.md) */
+	return policy_apply_in_tx(db, o->account_id, 0, o->rq.actor, o->rq.idem_key, NULL);
 }
 
 static void
