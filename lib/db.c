@@ -450,9 +450,10 @@ db_rows_free(struct db_rows *r)
 {
 	if (r == NULL)
 		return;
-	/* the statement stays cached; only its result is released */
+	/* the statement stays cached; only its result is released (reading
+	 * out any rows left). No mysql_stmt_reset: that is a round trip to the
+	 * server per query, and only cursors and long data need it. */
 	mysql_stmt_free_result(r->stmt);
-	mysql_stmt_reset(r->stmt);
 	if (r->meta != NULL)
 		mysql_free_result(r->meta);
 	for (int i = 0; i < r->ncols; i++)
