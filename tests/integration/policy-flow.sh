@@ -132,8 +132,9 @@ expect "B: and the tenant is warned" "$(kinds "$B")" "alert.balance_low_2 alert.
 
 # --- C: emergency credit once until the next top-up, repaid first
 debit "$C" 100
-PREPAY_NOW=2026-03-04T10:30:00+08:00 run_ctl policy run --site "$S"
+PREPAY_NOW=2026-03-04T11:01:00+08:00 run_ctl policy run --site "$S"
 expect "C: cut after grace" "$(relays "$C")" "open:pending"
+export PREPAY_NOW=2026-03-04T11:05:00+08:00
 n=$(entries "$C")
 run_ctl account emergency-credit "$S/a3"
 check "C: emergency credit taken" sh -c "[ $rc = 0 ] && grep -q 'emergency credit of ¥50.00 posted' '$T/out'"
