@@ -15,6 +15,7 @@
 #define DB_CACHE 96
 #define ER_LOCK_WAIT_TIMEOUT 1205
 #define ER_LOCK_DEADLOCK 1213
+#define ER_DUP_ENTRY 1062
 
 struct db_cached {
 	const char *sql;	/* the literal's address is the key */
@@ -279,7 +280,11 @@ db_run(struct db *db, const char *sql, const char *types, va_list ap)
 		if (!db_lost(db->err) || db->in_tx || attempt == 1) {
 			if (db_lost(db->err))
 				db_forget(db, st);
-			if (!db_is_retryable(db))
+			/* deadlocks are retried and duplicate keys are how replays are
+			 * found: both are expected, so only the rest is an error */
+			if (db->err == ER_DUP_ENTRY || db_is_retryable(db))
+				log_debug("database: %s (%u): %.200s", db->errmsg, db->err, sql);
+			else
 				log_error("database: %s (%u): %.200s", db->errmsg, db->err, sql);
 			return NULL;
 		}
