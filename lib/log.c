@@ -29,7 +29,7 @@ log_level_parse(const char *s, enum log_level *out)
 	return -1;
 }
 
-static void
+static void __attribute__((format(printf, 2, 0)))
 log_vwrite(enum log_level level, const char *fmt, va_list ap, const char *suffix)
 {
 	char msg[2048], stamp[32];
