@@ -35,7 +35,7 @@ check "show: tenant and contact" grep -q "^tenant      t07  冰川冷链物流�
 check "show: overdraft and floor" grep -qx "overdraft   ¥5000.00 (the balance may fall to ¥-5000.00)" "$T/out"
 check "show: keep-power" grep -q "^keep-power  yes" "$T/out"
 check "show: both meters with gateway and address" \
-    grep -Eq "^m08 +CHT2025C0001 +electricity +chint-dtsu666 +gw2 +3 +C1 +150 +1 +yes +yes$" "$T/out"
+    grep -Eq "^m08 +CHT2025C0001 +electricity +chint-dtsu666 +gw2 +3 +C1 +150 +1 +no +yes$" "$T/out"
 check "show: an empty ledger says so" grep -q "no entries yet" "$T/out"
 cp "$T/out" "$T/by-code"
 run_ctl account show "$id"

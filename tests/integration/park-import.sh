@@ -20,7 +20,7 @@ check "the calendar has the 2026 holidays and swapped workdays" \
 check "meter m06 has its gateway, address and CT ratio" \
     [ "$(sql "SELECT CONCAT(g.code, ':', m.modbus_unit, ':', m.ct_ratio, ':', m.relay_capable) FROM meters m
         JOIN sites s ON s.id = m.site_id JOIN gateways g ON g.id = m.gateway_id
-        WHERE s.code = '$S' AND m.code = 'm06'")" = "gw2:1:200:1" ]
+        WHERE s.code = '$S' AND m.code = 'm06'")" = "gw2:1:200:0" ]
 check "no balance was set by the import" \
     [ "$(sql "SELECT COUNT(*) FROM accounts a JOIN sites s ON s.id = a.site_id
         WHERE s.code IN ('$S', '$E') AND (a.balance_fen <> 0 OR a.last_seq <> 0)")" = 0 ]
