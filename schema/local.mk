@@ -2,5 +2,6 @@ schemadir = $(pkgdatadir)/schema
 dist_schema_DATA = \
 	schema/001_core.sql \
 	schema/002_ledger.sql
+dist_schema_DATA += schema/003_tariffs.sql schema/004_consumption.sql
 dist_schema_DATA += schema/005_policy.sql
 dist_schema_DATA += schema/006_readings.sql
