@@ -1,0 +1,223 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/money.h"
+#include "payments/alipay.h"
+#include "payments/wechat.h"
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* In place; -1 on a bad escape or an encoded NUL. */
+static int
+form_decode(char *s)
+{
+	char *w = s;
+
+	for (; *s; s++) {
+		if (*s == '+')
+			*w++ = ' ';
+		else if (*s == '%') {
+			int hi = hexval((unsigned char)s[1]), lo = hi < 0 ? -1 : hexval((unsigned char)s[2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				return -1;
+			*w++ = (char)(hi * 16 + lo);
+			s += 2;
+		} else
+			*w++ = *s;
+	}
+	*w = '\0';
+	return 0;
+}
+
+void
+alipay_params_free(struct alipay_params *ap)
+{
+	free(ap->buf);
+	memset(ap, 0, sizeof *ap);
+}
+
+int
+alipay_form_parse(const char *body, size_t len, struct alipay_params *ap, char *err, size_t errlen)
+{
+	char *p, *next, *eq;
+
+	memset(ap, 0, sizeof *ap);
+	if (len > ALIPAY_BODY_MAX) {
+		snprintf(err, errlen, "the body is larger than %d bytes", ALIPAY_BODY_MAX);
+		return -1;
+	}
+	if (memchr(body, '\0', len) != NULL) {
+		snprintf(err, errlen, "the body contains a NUL byte");
+		return -1;
+	}
+	if ((ap->buf = malloc(len + 1)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memcpy(ap->buf, body, len);
+	ap->buf[len] = '\0';
+	for (p = ap->buf; p != NULL && *p != '\0'; p = next) {
+		if ((next = strchr(p, '&')) != NULL)
+			*next++ = '\0';
+		if (*p == '\0')
+			continue;
+		if ((eq = strchr(p, '=')) == NULL) {
+			snprintf(err, errlen, "'%.40s' has no '='", p);
+			goto fail;
+		}
+		*eq++ = '\0';
+		if (form_decode(p) != 0 || form_decode(eq) != 0 || *p == '\0') {
+			snprintf(err, errlen, "bad %%-escape or empty name near '%.40s'", p);
+			goto fail;
+		}
+		if (alipay_param(ap, p) != NULL) {
+			snprintf(err, errlen, "'%.40s' is given twice", p);
+			goto fail;
+		}
+		if (ap->n >= ALIPAY_PARAMS_MAX) {
+			snprintf(err, errlen, "more than %d parameters", ALIPAY_PARAMS_MAX);
+			goto fail;
+		}
+		ap->p[ap->n].key = p;
+		ap->p[ap->n].value = eq;
+		ap->n++;
+	}
+	return 0;
+fail:
+	alipay_params_free(ap);
+	return -1;
+}
+
+const char *
+alipay_param(const struct alipay_params *ap, const char *key)
+{
+	for (int i = 0; i < ap->n; i++)
+		if (strcmp(ap->p[i].key, key) == 0)
+			return ap->p[i].value;
+	return NULL;
+}
+
+long
+alipay_sign_content(const struct alipay_params *ap, char *out, size_t outlen)
+{
+	int order[ALIPAY_PARAMS_MAX], n = 0;
+	size_t off = 0;
+
+	for (int i = 0; i < ap->n; i++) {
+		if (strcmp(ap->p[i].key, "sign") == 0 || strcmp(ap->p[i].key, "sign_type") == 0 ||
+		    ap->p[i].value[0] == '\0')
+			continue;
+		/* insertion sort by key, byte order (n ≤ 64) */
+		int j = n++;
+		while (j > 0 && strcmp(ap->p[order[j - 1]].key, ap->p[i].key) > 0) {
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = i;
+	}
+	if (outlen == 0)
+		return -1;
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		int w = snprintf(out + off, outlen - off, "%s%s=%s", i ? "&" : "", ap->p[order[i]].key,
+		    ap->p[order[i]].value);
+		if (w < 0 || (size_t)w >= outlen - off)
+			return -1;
+		off += (size_t)w;
+	}
+	return (long)off;
+}
+
+int
+alipay_verify(EVP_PKEY *pub, const struct alipay_params *ap)
+{
+	const char *sign = alipay_param(ap, "sign"), *type = alipay_param(ap, "sign_type");
+	char *content;
+	long n;
+	int ok;
+
+	if (sign == NULL || (type != NULL && strcmp(type, "RSA2") != 0))
+		return 0;
+	if ((content = malloc(ALIPAY_BODY_MAX + 1)) == NULL)
+		return 0;
+	n = alipay_sign_content(ap, content, ALIPAY_BODY_MAX + 1);
+	ok = n >= 0 && wechat_rsa_verify(pub, content, (size_t)n, sign);
+	free(content);
+	return ok;
+}
+
+int
+alipay_sign(EVP_PKEY *key, const struct alipay_params *ap, char *sign_b64, size_t outlen)
+{
+	char *content;
+	long n;
+	int rc;
+
+	if ((content = malloc(ALIPAY_BODY_MAX + 1)) == NULL)
+		return -1;
+	n = alipay_sign_content(ap, content, ALIPAY_BODY_MAX + 1);
+	rc = n < 0 ? -1 : wechat_rsa_sign(key, content, (size_t)n, sign_b64, outlen);
+	free(content);
+	return rc;
+}
+
+int
+alipay_yuan_to_fen(const char *s, int64_t *fen)
+{
+	if (s == NULL || *s == '-' || money_parse_yuan(s, fen) != 0)
+		return -1;
+	return 0;
+}
+
+const char *
+alipay_match_name(enum alipay_match m)
+{
+	switch (m) {
+	case ALIPAY_MATCH_OK: return "ok";
+	case ALIPAY_MATCH_NOT_PAID: return "not_paid";
+	case ALIPAY_MATCH_OUT_TRADE_NO: return "out_trade_no";
+	case ALIPAY_MATCH_APP_ID: return "app_id";
+	case ALIPAY_MATCH_SELLER_ID: return "seller_id";
+	case ALIPAY_MATCH_AMOUNT: return "amount";
+	case ALIPAY_MATCH_NO_TRADE_NO: return "no_trade_no";
+	}
+	return "?";
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+enum alipay_match
+alipay_match(const struct alipay_order *o, const struct alipay_params *ap)
+{
+	const char *status = alipay_param(ap, "trade_status"), *no = alipay_param(ap, "trade_no");
+	int64_t fen;
+
+	if (!str_eq(o->out_trade_no, alipay_param(ap, "out_trade_no")))
+		return ALIPAY_MATCH_OUT_TRADE_NO;
+	if (!str_eq(o->app_id, alipay_param(ap, "app_id")))
+		return ALIPAY_MATCH_APP_ID;
+	if (o->seller_id != NULL && *o->seller_id && !str_eq(o->seller_id, alipay_param(ap, "seller_id")))
+		return ALIPAY_MATCH_SELLER_ID;
+	/* both mean paid, and both may arrive: the caller dedupes on trade_no */
+	if (!str_eq(status, "TRADE_SUCCESS") && !str_eq(status, "TRADE_FINISHED"))
+		return ALIPAY_MATCH_NOT_PAID;
+	if (no == NULL || *no == '\0')
+		return ALIPAY_MATCH_NO_TRADE_NO;
+	if (alipay_yuan_to_fen(alipay_param(ap, "total_amount"), &fen) != 0 || fen != o->amount_fen)
+		return ALIPAY_MATCH_AMOUNT;
+	return ALIPAY_MATCH_OK;
+}

@@ -1,0 +1,23 @@
+# Payments (docs/payments.md): payments/libpayments.a holds the pure WeChat
+# Pay v3 and Alipay codecs; the I/O (libcurl client, the order and
+# notification handlers in prepay-api, the sandbox) sits on top.
+noinst_LIBRARIES += payments/libpayments.a
+payments_libpayments_a_SOURCES = \
+	payments/wechat.c payments/wechat.h \
+	payments/alipay.c payments/alipay.h
+PAYMENTS_LIBS = payments/libpayments.a
+
+pay_unit = tests/unit/test-wechat
+unit_tests += $(pay_unit)
+check_PROGRAMS += $(pay_unit)
+tests_unit_test_wechat_SOURCES = tests/unit/test-wechat.c tests/unit/unit.h
+tests_unit_test_wechat_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
+
+if FUZZING
+fuzzers += tests/fuzz/fuzz-wechat-notify
+check_PROGRAMS += tests/fuzz/fuzz-wechat-notify
+tests_fuzz_fuzz_wechat_notify_SOURCES = tests/fuzz/fuzz-wechat-notify.c
+tests_fuzz_fuzz_wechat_notify_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_wechat_notify_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
+endif
+EXTRA_DIST += tests/fuzz/fuzz-wechat-notify.c
