@@ -13,10 +13,19 @@ extern const struct route api_routes[];
 /* What handlers may ask of the running server. */
 struct metrics *server_metrics(struct request *);
 int64_t server_start_time(struct request *);
+const struct config *server_config(struct request *);
 
 /* cgi/health.c */
 void health_get(struct request *);
 void health_metrics(struct request *);
 void health_ping(struct request *);
+
+/* cgi/pay.c: payment webhooks; the [wechatpay] settings, loaded once */
+struct pay_wechat;
+const struct pay_wechat *pay_wechat_config(struct request *);
+void pay_wechat_notify(struct request *);
+/* cgi/topup.c */
+void topup_create(struct request *);
+void topup_get(struct request *);
 
 #endif

@@ -37,7 +37,11 @@ struct request {
 	const struct route *route;
 	struct params params;		/* validated parameters of route */
 	struct response resp;
+	char **env;			/* the FastCGI parameters (request_header); NULL in unit tests */
 };
+
+/* A request header by its HTTP name ("Wechatpay-Serial"), NULL if absent. */
+const char *request_header(const struct request *, const char *name);
 
 /* The validated value of a declared parameter, or the default when absent. */
 const char *request_str(const struct request *, const char *name, const char *def);

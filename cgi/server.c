@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -67,6 +68,27 @@ int64_t
 server_start_time(struct request *req)
 {
 	return req->worker->srv->start_time_s;
+}
+
+const struct config *
+server_config(struct request *req)
+{
+	return req->worker->srv->opts->cfg;
+}
+
+/* nginx passes each header as HTTP_NAME: upper case, '-' as '_' */
+const char *
+request_header(const struct request *req, const char *name)
+{
+	char key[128] = "HTTP_";
+	size_t i, n = strlen(name);
+
+	if (req->env == NULL || n + 6 > sizeof key)
+		return NULL;
+	for (i = 0; i < n; i++)
+		key[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+	key[5 + n] = '\0';
+	return FCGX_GetParam(key, req->env);
 }
 
 struct db *
@@ -270,6 +292,7 @@ server_handle(struct worker *w, FCGX_Request *fr)
 	memset(&req, 0, sizeof req);
 	response_init(&req.resp, RESPONSE_MAX_BYTES);
 	req.worker = w;
+	req.env = fr->envp;
 	req.method_name = FCGX_GetParam("REQUEST_METHOD", fr->envp);
 	if (req.method_name == NULL)
 		req.method_name = "";

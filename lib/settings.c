@@ -31,6 +31,38 @@ const struct config_key prepay_settings[] = {
 	{ "ledger", "max_topup_fen", CONFIG_INT, 0, "100000000", 1, BIG },
 	{ "ledger", "max_adjust_fen", CONFIG_INT, 0, "100000000", 1, BIG },
 
+	/* WeChat Pay v3 (docs/payments.md): the merchant's own key signs our
+	 * requests; WeChat Pay's public key (by id) and/or platform certificate
+	 * verify its answers and notifications; secrets as *_file */
+	{ "wechatpay", "mchid", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechatpay", "appid", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechatpay", "merchant_serial", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechatpay", "merchant_key", CONFIG_SECRET, 0, NULL, 0, 0 },
+	{ "wechatpay", "apiv3_key", CONFIG_SECRET, 0, NULL, 0, 0 },
+	{ "wechatpay", "public_key_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechatpay", "public_key", CONFIG_PATH, 0, NULL, 0, 0 },
+	{ "wechatpay", "platform_cert", CONFIG_PATH, 0, NULL, 0, 0 },
+	{ "wechatpay", "api_url", CONFIG_STRING, 0, "https://api.mch.weixin.qq.com", 0, 0 },
+	{ "wechatpay", "notify_url", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechatpay", "timeout_ms", CONFIG_INT, 0, "5000", 100, 60000 },
+	{ "wechatpay", "order_ttl_s", CONFIG_INT, 0, "1800", 60, 7200 },
+	/* per-site limits (payment_site_limits) override these */
+	{ "wechatpay", "min_topup_fen", CONFIG_INT, 0, "100", 1, BIG },
+	{ "wechatpay", "max_topup_fen", CONFIG_INT, 0, "5000000", 1, BIG },
+
+	{ "alipay", "app_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "alipay", "seller_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "alipay", "private_key", CONFIG_SECRET, 0, NULL, 0, 0 },
+	{ "alipay", "alipay_public_key", CONFIG_PATH, 0, NULL, 0, 0 },
+	{ "alipay", "gateway_url", CONFIG_STRING, 0, "https://openapi.alipay.com/gateway.do", 0, 0 },
+
+	/* prepay-sandbox: WeChat Pay on loopback (payments/sandbox) */
+	{ "sandbox", "listen", CONFIG_STRING, 0, "127.0.0.1:8091", 0, 0 },
+	{ "sandbox", "platform_key", CONFIG_SECRET, 0, NULL, 0, 0 },
+	{ "sandbox", "merchant_public_key", CONFIG_PATH, 0, NULL, 0, 0 },
+	{ "sandbox", "time_scale", CONFIG_INT, 0, "1", 1, 100000 },
+	{ "sandbox", "public_url", CONFIG_STRING, 0, NULL, 0, 0 },
+
 	{ "log", "level", CONFIG_STRING, 0, "info", 0, 0 },
 	{ NULL, NULL, 0, 0, NULL, 0, 0 },
 };

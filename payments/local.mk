@@ -21,3 +21,11 @@ tests_fuzz_fuzz_wechat_notify_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_wechat_notify_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/fuzz-wechat-notify.c
+
+# prepay-api's payment handlers and the libcurl client
+payments_libpayments_a_SOURCES += \
+	payments/pay_store.c payments/pay_store.h \
+	payments/wechat_client.c payments/wechat_client.h
+payments_libpayments_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+prepay_api_SOURCES += cgi/pay.c cgi/topup.c
+prepay_api_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)

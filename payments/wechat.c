@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cjson/cJSON.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -609,4 +610,53 @@ wechat_out_trade_no_valid(const char *s)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-' && *s != '|' && *s != '*')
 			return 0;
 	return 1;
+}
+
+static int
+digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int
+wechat_time_parse(const char *s, int64_t *utc)
+{
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 1;
+	struct tm tm;
+	const char *z;
+
+	if (s == NULL || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+		return -1;
+	if (digits(s, 4, &y) || digits(s + 5, 2, &mo) || digits(s + 8, 2, &d) || digits(s + 11, 2, &h) ||
+	    digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec))
+		return -1;
+	z = s + 19;
+	if (*z == '.')	/* fractions of a second: dropped */
+		for (z++; *z >= '0' && *z <= '9'; z++)
+			;
+	if (strcmp(z, "Z") != 0) {
+		if ((z[0] != '+' && z[0] != '-') || strlen(z) != 6 || z[3] != ':' ||
+		    digits(z + 1, 2, &oh) || digits(z + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		sign = z[0] == '-' ? -1 : 1;
+	}
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*utc = (int64_t)timegm(&tm) - sign * (oh * 3600 + om * 60);
+	return 0;
 }

@@ -154,6 +154,9 @@ enum wechat_match {
 const char *wechat_match_name(enum wechat_match);	/* "amount", "mchid" … */
 enum wechat_match wechat_match(const struct wechat_order *, const struct wechat_transaction *);
 
+/* RFC 3339 "2018-06-08T10:34:56+08:00" (or Z) → Unix seconds. 0 or -1. */
+int wechat_time_parse(const char *, int64_t *utc);
+
 /* out_trade_no: 6-32 of [0-9A-Za-z_-|*]. 1 if well formed. */
 int wechat_out_trade_no_valid(const char *);
 

@@ -347,6 +347,21 @@ TEST(notification_envelope_parses_and_refuses)
 	free(n);
 }
 
+TEST(success_time_to_utc)
+{
+	int64_t t;
+
+	CHECK_EQ_INT(wechat_time_parse("2018-06-08T10:34:56+08:00", &t), 0);
+	CHECK_EQ_INT(t, 1528425296);
+	CHECK_EQ_INT(wechat_time_parse("2018-06-08T02:34:56Z", &t), 0);
+	CHECK_EQ_INT(t, 1528425296);
+	CHECK_EQ_INT(wechat_time_parse("2018-06-08T02:34:56.123Z", &t), 0);
+	CHECK_EQ_INT(t, 1528425296);
+	CHECK_EQ_INT(wechat_time_parse("2018-06-08 10:34:56+08:00", &t), -1);
+	CHECK_EQ_INT(wechat_time_parse("2018-06-08T10:34:56+0800", &t), -1);
+	CHECK_EQ_INT(wechat_time_parse("2018-13-08T10:34:56Z", &t), -1);
+}
+
 TEST(out_trade_no_rules)
 {
 	CHECK(wechat_out_trade_no_valid("T20261128-00000017-3f9a2c1b"));
@@ -576,6 +591,7 @@ main(void)
 	RUN(transaction_parses_and_matches_its_order);
 	RUN(transaction_refuses_bad_amounts_and_missing_fields);
 	RUN(notification_envelope_parses_and_refuses);
+	RUN(success_time_to_utc);
 	RUN(out_trade_no_rules);
 	RUN(node_made_notification_verifies_decrypts_and_matches);
 	RUN(node_verifies_our_request_signature_and_pay_sign);

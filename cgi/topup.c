@@ -1,0 +1,291 @@
+/*
+ * Top-up orders: POST /api/v1/topups places an order with the provider
+ * (stored first), GET /api/v1/topups/{out_trade_no} reports it and, while
+ * it is unpaid, asks the provider (a lost notification still credits).
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <openssl/rand.h>
+#include "cgi/api.h"
+#include "lib/log.h"
+#include "lib/money.h"
+#include "payments/pay_store.h"
+#include "payments/wechat_client.h"
+
+/*
+ * Who may pay into the account. There are no tenant sessions yet (the
+ * tenant portal issue adds them): today anyone who reaches the API may
+ * create an order, which moves no money — only a verified provider
+ * notification or query credits. When sessions exist, this checks that
+ * the session's user is bound to account_id and answers 401/403 itself.
+ */
+static int
+topup_authorize(struct request *req, int64_t account_id)
+{
+	(void)req;
+	(void)account_id;
+	return 0;
+}
+
+static void
+format_expire(int ttl_s, char *out, size_t outlen)
+{
+	time_t t = time(NULL) + ttl_s;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, outlen, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
+}
+
+/* Places the order with WeChat Pay; fills code_url or prepay_id. 0, or -1
+ * with the answer already given. */
+static int
+topup_place_wechat(struct request *req, const struct pay_wechat *w, struct db *db, struct pay_order *o,
+    int jsapi, char *prepay_id, size_t plen, char *code_url, size_t clen)
+{
+	cJSON *b = cJSON_CreateObject(), *amount, *ans = NULL;
+	const cJSON *v;
+	struct wechat_response r;
+	char expire[40], err[512], *body;
+	int rc = -1;
+
+	format_expire(w->order_ttl_s, expire, sizeof expire);
+	cJSON_AddStringToObject(b, "appid", w->appid);
+	cJSON_AddStringToObject(b, "mchid", w->mchid);
+	cJSON_AddStringToObject(b, "description", o->description);
+	cJSON_AddStringToObject(b, "out_trade_no", o->out_trade_no);
+	cJSON_AddStringToObject(b, "time_expire", expire);
+	cJSON_AddStringToObject(b, "notify_url", w->notify_url);
+	amount = cJSON_AddObjectToObject(b, "amount");
+	cJSON_AddNumberToObject(amount, "total", (double)o->amount_fen);
+	cJSON_AddStringToObject(amount, "currency", "CNY");
+	if (jsapi)
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "payer"), "openid", o->payer_openid);
+	body = cJSON_PrintUnformatted(b);
+	cJSON_Delete(b);
+	if (wechat_call(w, "POST", jsapi ? "/v3/pay/transactions/jsapi" : "/v3/pay/transactions/native", body, &r,
+	    err, sizeof err) != 0) {
+		log_error("top-up %s: %s", o->out_trade_no, err);
+		pay_order_failed(db, o->id, 0, err);
+		response_error(req, 502, "provider_unavailable",
+		    "WeChat Pay did not answer properly (%s); order %s was not placed, try again", err, o->out_trade_no);
+		goto out;
+	}
+	if (r.status != 200 || (ans = cJSON_ParseWithLength(r.body ? r.body : "", r.body_len)) == NULL ||
+	    !cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(ans, jsapi ? "prepay_id" : "code_url"))) {
+		const cJSON *m = ans ? cJSON_GetObjectItemCaseSensitive(ans, "message") : NULL;
+		snprintf(err, sizeof err, "HTTP %ld: %.200s", r.status, cJSON_IsString(m) ? m->valuestring : "no order in the answer");
+		log_error("top-up %s: WeChat Pay refused the order: %s (Request-ID %s)", o->out_trade_no, err, r.request_id);
+		pay_order_failed(db, o->id, r.status >= 400 && r.status < 500, err);
+		response_error(req, 502, "provider_refused", "WeChat Pay refused order %s: %s", o->out_trade_no, err);
+		goto out;
+	}
+	snprintf(jsapi ? prepay_id : code_url, jsapi ? plen : clen, "%s", v->valuestring);
+	if (pay_order_placed(db, o->id, prepay_id[0] ? prepay_id : NULL, code_url[0] ? code_url : NULL) != 0) {
+		request_db_failed(req, db);
+		goto out;
+	}
+	rc = 0;
+out:
+	cJSON_Delete(ans);
+	cJSON_free(body);
+	wechat_response_free(&r);
+	return rc;
+}
+
+/* POST /api/v1/topups {account, amount_fen, channel, openid?} */
+void
+topup_create(struct request *req)
+{
+	int64_t account_id = request_int(req, "account", 0), amount_fen = request_int(req, "amount_fen", 0);
+	const char *channel = request_str(req, "channel", ""), *openid = request_str(req, "openid", NULL);
+	const struct pay_wechat *w;
+	struct pay_account acc;
+	struct pay_order o;
+	struct db *db;
+	char prepay_id[65] = "", code_url[256] = "", a[MONEY_FMT_LEN], b[MONEY_FMT_LEN];
+	int jsapi = strcmp(channel, "wechat_jsapi") == 0, rc;
+	cJSON *root;
+
+	if (topup_authorize(req, account_id) != 0)
+		return;
+	if (strcmp(channel, "alipay_qr") == 0) {
+		response_error(req, 501, "channel_not_available",
+		    "alipay_qr is not available yet (Alipay precreate is not built); use wechat_native or wechat_jsapi");
+		return;
+	}
+	if (!jsapi && strcmp(channel, "wechat_native") != 0 && strcmp(channel, "sandbox") != 0) {
+		response_error(req, 400, "invalid_parameter",
+		    "channel '%.40s' is not one of wechat_native, wechat_jsapi, alipay_qr, sandbox", channel);
+		return;
+	}
+	if (jsapi && openid == NULL) {
+		response_error(req, 400, "missing_parameter", "wechat_jsapi needs the payer's openid (from wx.login)");
+		return;
+	}
+	if ((w = pay_wechat_config(req)) == NULL || !w->can_order) {
+		response_error(req, 503, "channel_not_configured", "WeChat Pay is not set up on this server: %s",
+		    w ? w->problem : "[wechatpay] has a broken key (see the log)");
+		return;
+	}
+	if (strcmp(channel, "sandbox") == 0 && config_str(server_config(req), "sandbox", "public_url") == NULL) {
+		response_error(req, 503, "channel_not_configured", "the sandbox channel needs [sandbox] public_url");
+		return;
+	}
+	if ((db = request_db(req)) == NULL)
+		return;
+	if ((rc = pay_account_load(db, account_id, w->min_topup_fen, w->max_topup_fen, &acc)) <= 0) {
+		if (rc < 0)
+			request_db_failed(req, db);
+		else
+			response_error(req, 404, "account_not_found", "there is no account %lld", (long long)account_id);
+		return;
+	}
+	if (acc.closed) {
+		response_error(req, 409, "account_closed", "account %s is closed; it takes no top-ups", acc.label);
+		return;
+	}
+	if (amount_fen < acc.min_topup_fen || amount_fen > acc.max_topup_fen) {
+		response_error(req, 422, "amount_out_of_range", "a top-up at this site is ¥%s to ¥%s; ¥%s is not",
+		    money_format(acc.min_topup_fen, a), money_format(acc.max_topup_fen, b), money_format(amount_fen, a));
+		return;
+	}
+
+	memset(&o, 0, sizeof o);
+	if (pay_out_trade_no_make(account_id, (int64_t)time(NULL), o.out_trade_no) != 0) {
+		response_error(req, 500, "internal_error", "cannot make an order number");
+		return;
+	}
+	snprintf(o.provider, sizeof o.provider, "wechat");
+	snprintf(o.channel, sizeof o.channel, "%s", channel);
+	o.account_id = account_id;
+	o.amount_fen = amount_fen;
+	snprintf(o.currency, sizeof o.currency, "CNY");
+	snprintf(o.appid, sizeof o.appid, "%s", w->appid);
+	snprintf(o.mchid, sizeof o.mchid, "%s", w->mchid);
+	snprintf(o.description, sizeof o.description, "Prepaid energy top-up %.60s", acc.label);
+	snprintf(o.payer_openid, sizeof o.payer_openid, "%s", openid ? openid : "");
+	/* stored before the provider hears of it: a crash after the call leaves a row to query */
+	if (pay_order_insert(db, &o, w->order_ttl_s) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	o.id = db_insert_id(db);
+	if (topup_place_wechat(req, w, db, &o, jsapi, prepay_id, sizeof prepay_id, code_url, sizeof code_url) != 0)
+		return;
+	log_info("top-up %s: %s fen for %s by %s", o.out_trade_no, money_format(amount_fen, a), acc.label, channel);
+
+	root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "out_trade_no", o.out_trade_no);
+	cJSON_AddNumberToObject(root, "account", (double)account_id);
+	cJSON_AddNumberToObject(root, "amount_fen", (double)amount_fen);
+	cJSON_AddStringToObject(root, "channel", channel);
+	cJSON_AddStringToObject(root, "status", "created");
+	if (jsapi) {
+		unsigned char rnd[16];
+		char ts[24], nonce[33], pkg[80], sig[700];
+		cJSON *p = cJSON_AddObjectToObject(root, "wx_request_payment");
+
+		snprintf(ts, sizeof ts, "%lld", (long long)time(NULL));
+		RAND_bytes(rnd, sizeof rnd);
+		for (int i = 0; i < 16; i++)
+			snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
+		snprintf(pkg, sizeof pkg, "prepay_id=%s", prepay_id);
+		if (wechat_jsapi_sign(w->merchant_key, w->appid, ts, nonce, prepay_id, sig, sizeof sig) != 0) {
+			cJSON_Delete(root);
+			response_error(req, 500, "internal_error", "cannot sign the payment parameters");
+			return;
+		}
+		cJSON_AddStringToObject(p, "appId", w->appid);
+		cJSON_AddStringToObject(p, "timeStamp", ts);
+		cJSON_AddStringToObject(p, "nonceStr", nonce);
+		cJSON_AddStringToObject(p, "package", pkg);
+		cJSON_AddStringToObject(p, "signType", "RSA");
+		cJSON_AddStringToObject(p, "paySign", sig);
+	} else
+		cJSON_AddStringToObject(root, "code_url", code_url);
+	if (strcmp(channel, "sandbox") == 0) {
+		char url[512];
+		snprintf(url, sizeof url, "%s/sandbox/pay/%s", config_str(server_config(req), "sandbox", "public_url"),
+		    o.out_trade_no);
+		cJSON_AddStringToObject(root, "pay_url", url);
+	}
+	response_json(req, 201, root);
+	cJSON_Delete(root);
+}
+
+/* Asks WeChat Pay about an unpaid order and credits it if paid. */
+static void
+topup_query(struct request *req, const struct pay_wechat *w, struct db *db, const struct pay_order *o)
+{
+	struct wechat_response r;
+	struct wechat_transaction t;
+	struct pay_credit_result res;
+	char path[160], err[512];
+
+	snprintf(path, sizeof path, "/v3/pay/transactions/out-trade-no/%s?mchid=%s", o->out_trade_no, w->mchid);
+	if (wechat_call(w, "GET", path, NULL, &r, err, sizeof err) != 0) {
+		log_warn("top-up %s: query: %s", o->out_trade_no, err);
+		return;
+	}
+	if (r.status == 200 && r.body != NULL &&
+	    wechat_transaction_parse(r.body, r.body_len, &t, err, sizeof err) == 0) {
+		if (pay_credit_wechat(db, &t, r.body, "query", &res) == 0 && res.outcome != PAY_NOT_PAID)
+			log_info("payments: %s (transaction %s): %s via query%s%s", t.out_trade_no, t.transaction_id,
+			    pay_outcome_name(res.outcome), res.reason[0] ? ": " : "", res.reason);
+	} else if (r.status != 200)
+		log_warn("top-up %s: query answered HTTP %ld", o->out_trade_no, r.status);
+	else
+		log_warn("top-up %s: query answer does not parse: %s", o->out_trade_no, err);
+	wechat_response_free(&r);
+}
+
+/* GET /api/v1/topups/{out_trade_no} */
+void
+topup_get(struct request *req)
+{
+	const char *no = request_str(req, "out_trade_no", "");
+	const struct pay_wechat *w;
+	struct pay_order o;
+	struct db *db;
+	cJSON *root;
+	int rc;
+
+	if ((db = request_db(req)) == NULL)
+		return;
+	if ((rc = pay_order_load(db, no, &o)) <= 0) {
+		if (rc < 0)
+			request_db_failed(req, db);
+		else
+			response_error(req, 404, "order_not_found", "there is no top-up order %.64s", no);
+		return;
+	}
+	if (topup_authorize(req, o.account_id) != 0)
+		return;
+	if (strcmp(o.status, "created") == 0 && strcmp(o.provider, "wechat") == 0 &&
+	    (w = pay_wechat_config(req)) != NULL && w->can_order) {
+		topup_query(req, w, db, &o);
+		if (pay_order_load(db, no, &o) < 0) {
+			request_db_failed(req, db);
+			return;
+		}
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "out_trade_no", o.out_trade_no);
+	cJSON_AddNumberToObject(root, "account", (double)o.account_id);
+	cJSON_AddNumberToObject(root, "amount_fen", (double)o.amount_fen);
+	cJSON_AddStringToObject(root, "channel", o.channel);
+	cJSON_AddStringToObject(root, "status", o.status);
+	if (o.provider_state[0])
+		cJSON_AddStringToObject(root, "provider_state", o.provider_state);
+	if (o.transaction_id[0])
+		cJSON_AddStringToObject(root, "transaction_id", o.transaction_id);
+	cJSON_AddStringToObject(root, "created_at", o.created_at);
+	if (o.expires_at[0])
+		cJSON_AddStringToObject(root, "expires_at", o.expires_at);
+	if (o.credited_at[0])
+		cJSON_AddStringToObject(root, "credited_at", o.credited_at);
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
