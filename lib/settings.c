@@ -63,6 +63,24 @@ const struct config_key prepay_settings[] = {
 	{ "sandbox", "time_scale", CONFIG_INT, 0, "1", 1, 100000 },
 	{ "sandbox", "public_url", CONFIG_STRING, 0, NULL, 0, 0 },
 
+	/* prepay-poller (docs/poller.md) */
+	{ "poller", "profiles", CONFIG_PATH, 0, NULL, 0, 0 },
+	{ "poller", "site", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "poller", "cycle_ms", CONFIG_INT, 0, "10000", 100, 3600000 },
+	{ "poller", "store_every_s", CONFIG_INT, 0, "60", 1, 86400 },
+	{ "poller", "offline_after", CONFIG_INT, 0, "3", 1, 1000 },
+	{ "poller", "backoff_max_s", CONFIG_INT, 0, "300", 1, 86400 },
+	{ "poller", "reconnect_max_s", CONFIG_INT, 0, "60", 1, 3600 },
+	{ "poller", "relay_poll_ms", CONFIG_INT, 0, "250", 10, 60000 },
+	{ "poller", "relay_max_attempts", CONFIG_INT, 0, "5", 1, 100 },
+	{ "poller", "reload_s", CONFIG_INT, 0, "30", 1, 86400 },
+	{ "poller", "sweep_s", CONFIG_INT, 0, "30", 1, 86400 },
+	{ "poller", "stats_s", CONFIG_INT, 0, "60", 0, 86400 },
+	{ "poller", "db_threads", CONFIG_INT, 0, "2", 1, 16 },
+	{ "poller", "queue", CONFIG_INT, 0, "4096", 16, 1000000 },
+	/* a simulated park running --speed X: elapsed time × X for the spike check; 1 for real meters */
+	{ "poller", "speed", CONFIG_INT, 0, "1", 1, 100000 },
+
 	{ "log", "level", CONFIG_STRING, 0, "info", 0, 0 },
 	{ NULL, NULL, 0, 0, NULL, 0, 0 },
 };
