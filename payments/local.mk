@@ -29,3 +29,18 @@ payments_libpayments_a_SOURCES += \
 payments_libpayments_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 prepay_api_SOURCES += cgi/pay.c cgi/topup.c
 prepay_api_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
+
+# prepay-sandbox: WeChat Pay on loopback, in Node (no npm packages); the
+# stack runs var/build/prepay-sandbox -c CONF after payments/sandbox/keys.sh
+bin_SCRIPTS = prepay-sandbox
+prepay-sandbox: $(top_srcdir)/payments/sandbox/prepay-sandbox.js
+	$(AM_V_GEN)printf '#!/bin/sh\n# made by make from payments/sandbox/prepay-sandbox.js (needs Debian nodejs)\nexec node "%s" "$$@"\n' \
+	    '$(abs_top_srcdir)/payments/sandbox/prepay-sandbox.js' >$@ && chmod +x $@
+CLEANFILES += prepay-sandbox
+EXTRA_DIST += payments/sandbox/prepay-sandbox.js payments/sandbox/keys.sh
+
+# a private payment stack per test (pay-lib.sh): sandbox keys, prepay-api,
+# nginx, prepay-sandbox; WeChat Pay played by Node (pay-notify.js)
+pay_integration = tests/integration/pay-attacks.sh
+integration_tests += $(pay_integration)
+EXTRA_DIST += $(pay_integration) tests/integration/pay-lib.sh tests/integration/pay-notify.js docs/payments.md

@@ -162,7 +162,7 @@ review(struct db *db, struct credit_arg *a, int64_t payment_id, const char *reas
 	a->res->outcome = PAY_REVIEW;
 	a->res->payment_id = payment_id;
 	if (db_exec(db, "INSERT INTO payment_reviews (provider, out_trade_no, transaction_id, reason, payment_id,"
-	    " paid_fen, detail) VALUES ('wechat', ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE seen = seen + 1", "sssiis",
+	    " paid_fen, detail) VALUES ('wechat', ?, ?, ?, NULLIF(?, 0), ?, ?) ON DUPLICATE KEY UPDATE seen = seen + 1", "sssiis",
 	    t->out_trade_no, t->transaction_id, reason, payment_id, t->total_fen, a->raw ? a->raw : "") < 0)
 		return -1;
 	if (payment_id > 0 && db_exec(db, "UPDATE payments SET last_error = CONCAT('review: ', ?) WHERE id = ?", "si",

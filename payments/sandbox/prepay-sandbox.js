@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+// prepay-sandbox: a WeChat Pay API v3 subset on loopback for the demo and
+// the tests (docs/payments.md). Written against Node's own crypto, so it is
+// also an implementation independent of our C codecs: it checks our request
+// signatures with the merchant public key, signs its answers and
+// notifications with its platform key, encrypts resources with the APIv3
+// key, and delivers notifications on WeChat Pay's retry schedule divided by
+// [sandbox] time_scale. Orders live in memory: a restart forgets them.
+//
+//   prepay-sandbox -c CONFIG
+//
+// Control (not part of WeChat Pay; JSON bodies, all optional):
+//   POST /sandbox/pay/{out_trade_no} {amount, mchid, appid, state, copies,
+//        concurrent, delay_ms, drop}   pay an order: a wrong amount/mchid,
+//        a non-SUCCESS state, N copies (sequential or at once), later, never
+//   GET  /sandbox/pay/{out_trade_no}  a page with a "pay" button (the demo)
+//   GET  /sandbox/orders/{out_trade_no}  the order and its deliveries
+//   POST /sandbox/notify/{out_trade_no}  deliver its notification again
+//   GET  /healthz
+'use strict';
+const crypto = require('crypto');
+const fs = require('fs');
+const http = require('http');
+const path = require('path');
+
+const RETRY_S = [15, 15, 30, 180, 600, 1200, 1800, 1800, 1800, 3600, 10800, 10800, 10800, 21600, 21600];
+const MAX_SKEW_S = 300;
+
+function die(msg) {
+	process.stderr.write(`prepay-sandbox: ${msg}\n`);
+	process.exit(1);
+}
+function log(msg) {
+	process.stderr.write(`prepay-sandbox: ${msg}\n`);
+}
+
+// The INI subset lib/config.c reads; *_file secrets and relative paths resolved.
+function readConfig(file) {
+	const conf = {};
+	let section = '';
+	const base = path.dirname(path.resolve(file));
+	for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+		const line = raw.trim();
+		if (!line || line[0] === '#' || line[0] === ';') continue;
+		const m = /^\[([a-z_]+)\]$/.exec(line);
+		if (m) { section = m[1]; conf[section] = conf[section] || {}; continue; }
+		const i = line.indexOf('=');
+		if (i < 0) die(`${file}: '${line}' is not key = value`);
+		let k = line.slice(0, i).trim(), v = line.slice(i + 1).trim();
+		if (k.endsWith('_file')) {
+			k = k.slice(0, -5);
+			v = fs.readFileSync(path.resolve(base, v), 'utf8').replace(/\n$/, '');
+		}
+		(conf[section] = conf[section] || {})[k] = v;
+	}
+	return conf;
+}
+
+const args = process.argv.slice(2);
+const ci = args.indexOf('-c');
+const confFile = ci >= 0 ? args[ci + 1] : process.env.PREPAY_CONF;
+if (!confFile) die('usage: prepay-sandbox -c CONFIG');
+const conf = readConfig(confFile);
+const sb = conf.sandbox || {}, wp = conf.wechatpay || {};
+for (const [s, k] of [['sandbox', 'platform_key'], ['sandbox', 'merchant_public_key'], ['wechatpay', 'mchid'],
+	['wechatpay', 'appid'], ['wechatpay', 'apiv3_key'], ['wechatpay', 'public_key_id']])
+	if (!(conf[s] || {})[k]) die(`[${s}] ${k} is not set (payments/sandbox/keys.sh makes the keys and prints the lines)`);
+const platformKey = crypto.createPrivateKey(sb.platform_key);
+const merchantPub = crypto.createPublicKey(fs.readFileSync(path.resolve(path.dirname(path.resolve(confFile)), sb.merchant_public_key)));
+const apiv3 = Buffer.from(wp.apiv3_key);
+if (apiv3.length !== 32) die('[wechatpay] apiv3_key is not 32 bytes');
+const serial = wp.public_key_id;
+const timeScale = Number(sb.time_scale || 1);
+const [host, port] = (sb.listen || '127.0.0.1:8091').split(':');
+
+const orders = new Map();	// out_trade_no → order
+let txnSeq = 0;
+
+function sign(body) {
+	const ts = String(Math.floor(Date.now() / 1000)), nonce = crypto.randomBytes(16).toString('hex');
+	const signature = crypto.sign('sha256', Buffer.from(`${ts}\n${nonce}\n${body}\n`), platformKey).toString('base64');
+	return { 'Wechatpay-Serial': serial, 'Wechatpay-Signature': signature, 'Wechatpay-Timestamp': ts,
+		'Wechatpay-Nonce': nonce, 'Wechatpay-Signature-Type': 'WECHATPAY2-SHA256-RSA2048',
+		'Request-ID': crypto.randomUUID() };
+}
+
+function answer(res, status, obj, extra) {
+	const body = obj === undefined ? '' : JSON.stringify(obj);
+	const h = Object.assign(sign(body), extra || {});
+	if (body) h['Content-Type'] = 'application/json; charset=utf-8';
+	res.writeHead(status, h);
+	res.end(body);
+}
+const fail = (res, status, code, message) => answer(res, status, { code, message });
+
+// Our requests: WECHATPAY2-SHA256-RSA2048 over METHOD\nURL\nts\nnonce\nbody\n.
+function checkAuth(req, body) {
+	const h = req.headers.authorization || '';
+	if (!h.startsWith('WECHATPAY2-SHA256-RSA2048 ')) return 'no WECHATPAY2-SHA256-RSA2048 Authorization';
+	const f = {};
+	for (const m of h.slice(26).matchAll(/(\w+)="([^"]*)"/g)) f[m[1]] = m[2];
+	for (const k of ['mchid', 'nonce_str', 'signature', 'timestamp', 'serial_no'])
+		if (!f[k]) return `Authorization lacks ${k}`;
+	if (f.mchid !== wp.mchid) return `mchid ${f.mchid} is not ${wp.mchid}`;
+	if (Math.abs(Date.now() / 1000 - Number(f.timestamp)) >= MAX_SKEW_S) return 'timestamp too far from now';
+	const msg = `${req.method}\n${req.url}\n${f.timestamp}\n${f.nonce_str}\n${body}\n`;
+	if (!crypto.verify('sha256', Buffer.from(msg), merchantPub, Buffer.from(f.signature, 'base64')))
+		return 'signature does not verify with the merchant public key';
+	return null;
+}
+
+function transaction(o) {
+	const t = { appid: o.paid_appid || o.appid, mchid: o.paid_mchid || o.mchid, out_trade_no: o.out_trade_no,
+		trade_type: o.trade_type, trade_state: o.state, trade_state_desc: o.state === 'SUCCESS' ? '支付成功' : o.state,
+		attach: '', amount: { total: o.paid_total ?? o.total, currency: 'CNY' } };
+	if (o.transaction_id) {
+		Object.assign(t, { transaction_id: o.transaction_id, bank_type: 'OTHERS', success_time: o.success_time });
+		t.amount.payer_total = t.amount.total;
+		t.amount.payer_currency = 'CNY';
+	}
+	if (o.openid) t.payer = { openid: o.openid };
+	return t;
+}
+
+function notification(o) {
+	const nonce = crypto.randomBytes(9).toString('base64').slice(0, 12), aad = 'transaction';
+	const c = crypto.createCipheriv('aes-256-gcm', apiv3, Buffer.from(nonce));
+	c.setAAD(Buffer.from(aad));
+	const ct = Buffer.concat([c.update(JSON.stringify(transaction(o))), c.final(), c.getAuthTag()]).toString('base64');
+	return JSON.stringify({ id: `EV-${crypto.randomUUID()}`, create_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+		resource_type: 'encrypt-resource', event_type: 'TRANSACTION.SUCCESS', summary: '支付成功',
+		resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: ct, associated_data: aad, nonce } });
+}
+
+// One delivery; resolves to the HTTP status (0: no answer).
+function post(urlText, body) {
+	return new Promise((resolve) => {
+		const u = new URL(urlText);
+		const req = http.request({ host: u.hostname, port: u.port || 80, path: u.pathname, method: 'POST', timeout: 5000,
+			headers: Object.assign(sign(body), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }) },
+			(res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+		req.on('timeout', () => req.destroy(new Error('timeout')));
+		req.on('error', () => resolve(0));
+		req.end(body);
+	});
+}
+
+// WeChat's schedule: after each failure wait RETRY_S[i] / time_scale.
+async function deliver(o, attempt) {
+	const status = await post(o.notify_url, notification(o));
+	o.deliveries.push({ at: new Date().toISOString(), attempt, status });
+	if (status >= 200 && status < 300) return;
+	if (attempt >= RETRY_S.length) { log(`${o.out_trade_no}: gave up after ${attempt + 1} deliveries`); return; }
+	setTimeout(() => deliver(o, attempt + 1), RETRY_S[attempt] * 1000 / timeScale).unref();
+}
+
+function readBody(req, max) {
+	return new Promise((resolve, reject) => {
+		let n = 0;
+		const parts = [];
+		req.on('data', (d) => { n += d.length; if (n > max) { reject(new Error('too large')); req.destroy(); } else parts.push(d); });
+		req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+		req.on('error', reject);
+	});
+}
+
+function createOrder(req, res, body, type) {
+	let b;
+	try { b = JSON.parse(body); } catch { return fail(res, 400, 'PARAM_ERROR', 'the body is not JSON'); }
+	if (b.appid !== wp.appid || b.mchid !== wp.mchid) return fail(res, 400, 'APPID_MCHID_NOT_MATCH', 'appid and mchid do not match');
+	if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(b.out_trade_no || '')) return fail(res, 400, 'PARAM_ERROR', 'out_trade_no');
+	if (!b.amount || !Number.isInteger(b.amount.total) || b.amount.total <= 0) return fail(res, 400, 'PARAM_ERROR', 'amount.total');
+	if (!b.notify_url || !b.description) return fail(res, 400, 'PARAM_ERROR', 'notify_url and description are required');
+	if (type === 'JSAPI' && !(b.payer && b.payer.openid)) return fail(res, 400, 'PARAM_ERROR', 'payer.openid');
+	let o = orders.get(b.out_trade_no);
+	if (o && (o.total !== b.amount.total || o.trade_type !== type)) return fail(res, 400, 'INVALID_REQUEST', 'out_trade_no was used with other parameters');
+	if (!o) {
+		o = { out_trade_no: b.out_trade_no, appid: b.appid, mchid: b.mchid, total: b.amount.total, trade_type: type,
+			notify_url: b.notify_url, openid: b.payer && b.payer.openid, state: 'NOTPAY', deliveries: [],
+			prepay_id: `wx${Date.now()}${crypto.randomBytes(8).toString('hex')}`,
+			code_url: `weixin://wxpay/bizpayurl?pr=${crypto.randomBytes(6).toString('hex')}` };
+		orders.set(o.out_trade_no, o);
+	}
+	answer(res, 200, type === 'JSAPI' ? { prepay_id: o.prepay_id } : { code_url: o.code_url });
+}
+
+async function pay(o, opt) {
+	if (o.state === 'SUCCESS' && !opt.again) return;
+	o.state = opt.state || 'SUCCESS';
+	o.transaction_id = o.transaction_id || `42000${String(Date.now()).slice(-10)}${String(++txnSeq).padStart(13, '0')}`;
+	o.success_time = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
+	if (opt.amount !== undefined) o.paid_total = opt.amount;
+	if (opt.mchid) o.paid_mchid = opt.mchid;
+	if (opt.appid) o.paid_appid = opt.appid;
+	if (opt.drop) return;
+	const copies = Math.min(Number(opt.copies || 1), 1000);
+	const send = async () => {
+		if (opt.concurrent) await Promise.all(Array.from({ length: copies }, () => deliver(o, 0)));
+		else for (let i = 0; i < copies; i++) await deliver(o, 0);
+	};
+	if (opt.delay_ms) setTimeout(send, Number(opt.delay_ms)).unref();
+	else await send();
+}
+
+const payPage = (no) => `<!doctype html><meta charset="utf-8"><title>Sandbox WeChat Pay</title>
+<h1>Sandbox WeChat Pay</h1><p>Order <code>${no}</code></p>
+<button onclick="fetch(location.pathname,{method:'POST',body:'{}'}).then(r=>r.json()).then(j=>document.getElementById('s').textContent=j.state)">Pay</button>
+<p id="s"></p>`;
+
+async function handle(req, res) {
+	const u = new URL(req.url, 'http://sandbox');
+	let body;
+	try { body = await readBody(req, 65536); } catch { return fail(res, 413, 'PARAM_ERROR', 'body too large'); }
+	let m;
+	if (u.pathname === '/healthz') return answer(res, 200, { status: 'ok', orders: orders.size });
+	if ((m = /^\/sandbox\/pay\/([^/]+)$/.exec(u.pathname))) {
+		const o = orders.get(m[1]);
+		if (!o) return fail(res, 404, 'ORDER_NOT_EXIST', 'no such order');
+		if (req.method === 'GET') { res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }); return res.end(payPage(m[1])); }
+		let opt = {};
+		try { opt = body ? JSON.parse(body) : {}; } catch { return fail(res, 400, 'PARAM_ERROR', 'not JSON'); }
+		await pay(o, opt);
+		return answer(res, 200, { state: o.state, transaction_id: o.transaction_id, deliveries: o.deliveries });
+	}
+	if ((m = /^\/sandbox\/orders\/([^/]+)$/.exec(u.pathname))) {
+		const o = orders.get(m[1]);
+		return o ? answer(res, 200, o) : fail(res, 404, 'ORDER_NOT_EXIST', 'no such order');
+	}
+	if ((m = /^\/sandbox\/notify\/([^/]+)$/.exec(u.pathname)) && req.method === 'POST') {
+		const o = orders.get(m[1]);
+		if (!o || !o.transaction_id) return fail(res, 404, 'ORDER_NOT_EXIST', 'no paid order');
+		await deliver(o, RETRY_S.length);
+		return answer(res, 200, { deliveries: o.deliveries });
+	}
+	// WeChat Pay itself: every call must carry our valid signature
+	const why = checkAuth(req, body);
+	if (why) { log(`refused ${req.method} ${req.url}: ${why}`); return fail(res, 401, 'SIGN_ERROR', why); }
+	if (req.method === 'POST' && u.pathname === '/v3/pay/transactions/native') return createOrder(req, res, body, 'NATIVE');
+	if (req.method === 'POST' && u.pathname === '/v3/pay/transactions/jsapi') return createOrder(req, res, body, 'JSAPI');
+	if ((m = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)$/.exec(u.pathname)) && req.method === 'GET') {
+		const o = orders.get(m[1]);
+		if (!o || u.searchParams.get('mchid') !== o.mchid) return fail(res, 404, 'ORDER_NOT_EXIST', 'order does not exist');
+		return answer(res, 200, transaction(o));
+	}
+	if ((m = /^\/v3\/pay\/transactions\/out-trade-no\/([^/]+)\/close$/.exec(u.pathname)) && req.method === 'POST') {
+		const o = orders.get(m[1]);
+		if (!o) return fail(res, 404, 'ORDER_NOT_EXIST', 'order does not exist');
+		if (o.state === 'SUCCESS') return fail(res, 400, 'ORDERPAID', 'order is paid');
+		o.state = 'CLOSED';
+		return answer(res, 204);
+	}
+	fail(res, 404, 'NOT_FOUND', `${req.method} ${u.pathname} is not in the sandbox`);
+}
+
+http.createServer((req, res) => handle(req, res).catch((e) => { log(e.stack); fail(res, 500, 'SYSTEM_ERROR', 'sandbox bug'); }))
+	.listen(Number(port), host, () => log(`WeChat Pay sandbox on http://${host}:${port} (time scale ${timeScale}, notifications signed by ${serial})`));
+process.on('SIGTERM', () => process.exit(0));
