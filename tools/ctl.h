@@ -79,4 +79,13 @@ int ctl_account_policy(struct ctl *, int, char **);
 int ctl_site_policy(struct ctl *, int, char **);
 int ctl_policy_run(struct ctl *, int, char **);
 
+int ctl_tariff_import(struct ctl *, int, char **);	/* tools/ctl_tariff_db.c */
+int ctl_tariff_list(struct ctl *, int, char **);
+int ctl_tariff_show(struct ctl *, int, char **);
+int ctl_tariff_assign(struct ctl *, int, char **);
+int ctl_tariff_rerate(struct ctl *, int, char **);
+int ctl_consume(struct ctl *, int, char **);
+int ctl_statement_run(struct ctl *, int, char **);
+int ctl_statement_show(struct ctl *, int, char **);
+
 #endif

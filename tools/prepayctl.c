@@ -27,6 +27,14 @@ static const struct ctl_command commands[] = {
 	{ "account", "policy", ctl_account_policy, "account policy ACCOUNT [RULES --reason TEXT | --inherit --reason TEXT]" },
 	{ "site", "policy", ctl_site_policy, "site policy SITE [RULES [--reason TEXT]]" },
 	{ "policy", "run", ctl_policy_run, "policy run [--site SITE]" },
+	{ "tariff", "import", ctl_tariff_import, "tariff import FILE --site SITE --code CODE [--correct --reason TEXT]" },
+	{ "tariff", "list", ctl_tariff_list, "tariff list [--site SITE]" },
+	{ "tariff", "show", ctl_tariff_show, "tariff show SITE/CODE|ID [--document]" },
+	{ "tariff", "assign", ctl_tariff_assign, "tariff assign ACCOUNT TARIFF [--unit-price YUAN] [--adjust-bp N] [--capacity-kva KVA]" },
+	{ "tariff", "rerate", ctl_tariff_rerate, "tariff rerate --account ACCOUNT --from YYYY-MM --to YYYY-MM --reason TEXT [--energy E]" },
+	{ "consume", NULL, ctl_consume, "consume METER --start TIME --end TIME --energy UNITS [--bands B=U,...] [--key ID]" },
+	{ "statement", "run", ctl_statement_run, "statement run --month YYYY-MM [--site SITE] [--account ACCOUNT] [--dry-run]" },
+	{ "statement", "show", ctl_statement_show, "statement show ACCOUNT --month YYYY-MM [--format text|json|csv|html]" },
 	{ NULL, NULL, NULL, NULL },
 };
 
