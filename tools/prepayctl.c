@@ -35,6 +35,10 @@ static const struct ctl_command commands[] = {
 	{ "consume", NULL, ctl_consume, "consume METER --start TIME --end TIME --energy UNITS [--bands B=U,...] [--key ID]" },
 	{ "statement", "run", ctl_statement_run, "statement run --month YYYY-MM [--site SITE] [--account ACCOUNT] [--dry-run]" },
 	{ "statement", "show", ctl_statement_show, "statement show ACCOUNT --month YYYY-MM [--format text|json|csv|html]" },
+	{ "meter", "list", ctl_meter_list, "meter list [--site CODE] [--offline]" },
+	{ "meter", "show", ctl_meter_show, "meter show ID|SITE/CODE" },
+	{ "meter", "cut", ctl_meter_cut, "meter cut ID|SITE/CODE --reason TEXT [--request-id ID]" },
+	{ "meter", "restore", ctl_meter_restore, "meter restore ID|SITE/CODE --reason TEXT [--request-id ID]" },
 	{ NULL, NULL, NULL, NULL },
 };
 
