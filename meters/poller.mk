@@ -21,6 +21,7 @@ prepay_poller_LDADD = meters/libpoller.a meters/libmeters.a $(STATEMENTS_LIBS) $
 prepayctl_SOURCES += tools/ctl_meter.c
 
 # integration tests: the simulator on private ports and the shared database
-poller_tests = tests/integration/poller-flow.sh tests/integration/poller-faults.sh
+poller_tests = tests/integration/poller-flow.sh tests/integration/poller-faults.sh \
+	tests/integration/poller-crash.sh
 integration_tests += $(poller_tests)
 EXTRA_DIST += $(poller_tests) tests/integration/poller-lib.sh docs/poller.md
