@@ -31,6 +31,47 @@ const struct config_key prepay_settings[] = {
 	{ "ledger", "max_topup_fen", CONFIG_INT, 0, "100000000", 1, BIG },
 	{ "ledger", "max_adjust_fen", CONFIG_INT, 0, "100000000", 1, BIG },
 
+	/* prepay-worker, the outbox executor (docs/worker.md) */
+	{ "worker", "threads", CONFIG_INT, 0, "4", 1, 64 },
+	{ "worker", "batch", CONFIG_INT, 0, "8", 1, 64 },
+	{ "worker", "max_attempts", CONFIG_INT, 0, "10", 1, 100 },
+	{ "worker", "retry_base_ms", CONFIG_INT, 0, "5000", 10, 3600000 },
+	{ "worker", "retry_max_ms", CONFIG_INT, 0, "1800000", 100, 86400000 },
+	{ "worker", "lease_s", CONFIG_INT, 0, "120", 2, 3600 },
+	{ "worker", "poll_ms", CONFIG_INT, 0, "200", 10, 60000 },
+	{ "worker", "http_timeout_ms", CONFIG_INT, 0, "5000", 100, 60000 },
+	/* alert channels (docs/alerts.md); the *_url keys point at
+	 * prepay-msg-sandbox in the stack; secrets as *_file */
+	{ "sms", "provider", CONFIG_STRING, 0, "tencent", 0, 0 },
+	{ "sms", "sign_name", CONFIG_STRING, 0, "prepay", 0, 0 },
+	{ "sms", "tencent_url", CONFIG_STRING, 0, "https://sms.tencentcloudapi.com", 0, 0 },
+	{ "sms", "tencent_secret_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "tencent_secret_key", CONFIG_SECRET, 0, NULL, 0, 0 },
+	{ "sms", "tencent_region", CONFIG_STRING, 0, "ap-guangzhou", 0, 0 },
+	{ "sms", "tencent_sdk_app_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "aliyun_url", CONFIG_STRING, 0, "https://dysmsapi.aliyuncs.com", 0, 0 },
+	{ "sms", "aliyun_access_key_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "aliyun_access_key_secret", CONFIG_SECRET, 0, NULL, 0, 0 },
+	/* approved template ids per message kind; unset: the kind's name */
+	{ "sms", "template_balance_low_1", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_balance_low_2", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_cut_warning", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_supply_cut", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_supply_restored", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_payment_received", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_emergency_credit_taken", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_statement_ready", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "sms", "template_other", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechat", "api_url", CONFIG_STRING, 0, "https://api.weixin.qq.com", 0, 0 },
+	{ "wechat", "appid", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechat", "secret", CONFIG_SECRET, 0, NULL, 0, 0 },
+	{ "wechat", "template_id", CONFIG_STRING, 0, NULL, 0, 0 },
+	{ "wechat", "page", CONFIG_STRING, 0, "pages/index/index", 0, 0 },
+	{ "wechat", "miniprogram_state", CONFIG_STRING, 0, "formal", 0, 0 },
+	{ "webhook", "secret", CONFIG_SECRET, 0, NULL, 0, 0 },
+	/* prepay-msg-sandbox: the message providers on loopback (alerts/sandbox) */
+	{ "msg_sandbox", "listen", CONFIG_STRING, 0, "127.0.0.1:8092", 0, 0 },
+
 	/* WeChat Pay v3 (docs/payments.md): the merchant's own key signs our
 	 * requests; WeChat Pay's public key (by id) and/or platform certificate
 	 * verify its answers and notifications; secrets as *_file */

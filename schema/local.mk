@@ -6,3 +6,4 @@ dist_schema_DATA += schema/003_tariffs.sql schema/004_consumption.sql
 dist_schema_DATA += schema/005_policy.sql
 dist_schema_DATA += schema/006_readings.sql
 dist_schema_DATA += schema/007_payments.sql
+dist_schema_DATA += schema/009_alerts.sql

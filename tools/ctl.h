@@ -78,6 +78,11 @@ int ctl_account_emergency_credit(struct ctl *, int, char **);
 int ctl_account_policy(struct ctl *, int, char **);
 int ctl_site_policy(struct ctl *, int, char **);
 int ctl_policy_run(struct ctl *, int, char **);
+int ctl_alerts_list(struct ctl *, int, char **);	/* tools/ctl_alerts.c */
+int ctl_alerts_settings(struct ctl *, int, char **);
+int ctl_contact_add(struct ctl *, int, char **);
+int ctl_contact_list(struct ctl *, int, char **);
+int ctl_contact_remove(struct ctl *, int, char **);
 
 int ctl_tariff_import(struct ctl *, int, char **);	/* tools/ctl_tariff_db.c */
 int ctl_tariff_list(struct ctl *, int, char **);

@@ -1,0 +1,15 @@
+# prepay-worker, the outbox executor (docs/worker.md): claims due outbox
+# rows, runs the handler its kind names (worker/jobs.c), records each
+# attempt, retries with backoff and gives up after [worker] max_attempts.
+sbin_PROGRAMS += prepay-worker
+prepay_worker_SOURCES = \
+	worker/main.c worker/worker.c worker/worker.h worker/run.h worker/jobs.c
+prepay_worker_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
+prepay_worker_LDADD = $(ALERTS_LIBS)
+
+unit_tests += tests/unit/test-alerts-worker
+check_PROGRAMS += tests/unit/test-alerts-worker
+tests_unit_test_alerts_worker_SOURCES = tests/unit/test-alerts-worker.c tests/unit/unit.h \
+	worker/worker.c worker/jobs.c
+tests_unit_test_alerts_worker_LDADD = $(ALERTS_LIBS)
+EXTRA_DIST += docs/worker.md
