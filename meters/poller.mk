@@ -22,6 +22,6 @@ prepayctl_SOURCES += tools/ctl_meter.c
 
 # integration tests: the simulator on private ports and the shared database
 poller_tests = tests/integration/poller-flow.sh tests/integration/poller-faults.sh \
-	tests/integration/poller-crash.sh
+	tests/integration/poller-crash.sh tests/integration/poller-peer.sh
 integration_tests += $(poller_tests)
-EXTRA_DIST += $(poller_tests) tests/integration/poller-lib.sh docs/poller.md
+EXTRA_DIST += $(poller_tests) tests/integration/poller-lib.sh tests/integration/poller-peer.py docs/poller.md
