@@ -9,8 +9,10 @@
  * Control (for tests):
  *   GET  /_sandbox/messages[?channel=sms]   one JSON object per line
  *   GET  /_sandbox/stats                    counts
- *   POST /_sandbox/fail?channel=C&n=N&mode=http500|timeout|code[&code=X]
- *        the next N requests of channel C (sms, wechat, webhook, all) fail
+ *   POST /_sandbox/fail?channel=C&n=N&mode=http500|timeout|code|slow[&code=X]
+ *        the next N requests of channel C (sms, wechat, webhook, all) fail:
+ *        HTTP 500, no answer for 30 s, the provider's error code X, or
+ *        (slow) accepted and recorded but answered X ms late
  *   POST /_sandbox/wechat/user?openid=O&quota=N   a subscribed user (N sends; -1 any)
  *   POST /_sandbox/reset
  *
@@ -99,6 +101,7 @@ struct req {
 struct resp {
 	int status;
 	char *body;
+	long delay_ms;		/* "slow": answer this much later */
 };
 
 static void
@@ -180,6 +183,11 @@ inject(const char *channel, struct resp *r)
 
 	if (!take_failure(channel, mode, code))
 		return 0;
+	if (strcmp(mode, "slow") == 0) {
+		/* handled normally (and recorded) now, answered late */
+		r->delay_ms = num(code) > 0 ? num(code) : 3000;
+		return 0;
+	}
 	if (strcmp(mode, "timeout") == 0) {
 		/* longer than any sane client timeout */
 		sleep(30);
@@ -448,7 +456,7 @@ subscribe_send(struct req *q, struct resp *r)
 		record("wechat", to, "", tmpl, dtext, "43101");
 		reply(r, 200, "{\"errcode\":43101,\"errmsg\":\"user refuse to accept the msg\"}");
 	} else {
-		record("wechat", to, "", tmpl, dtext, "0");
+		record("wechat", to, to, tmpl, dtext, "0");
 		reply(r, 200, "{\"errcode\":0,\"errmsg\":\"ok\",\"msgid\":%" PRId64 "}", st.seq);
 	}
 	free(dtext);
@@ -532,8 +540,9 @@ control(struct req *q, struct resp *r)
 		qparam(q->query, "n", n, sizeof n);
 		qparam(q->query, "mode", mode, sizeof mode);
 		qparam(q->query, "code", code, sizeof code);
-		if (strcmp(mode, "http500") != 0 && strcmp(mode, "timeout") != 0 && strcmp(mode, "code") != 0) {
-			reply(r, 400, "{\"error\":\"mode must be http500, timeout or code\"}\n");
+		if (strcmp(mode, "http500") != 0 && strcmp(mode, "timeout") != 0 && strcmp(mode, "code") != 0 &&
+		    strcmp(mode, "slow") != 0) {
+			reply(r, 400, "{\"error\":\"mode must be http500, timeout, code or slow\"}\n");
 			return;
 		}
 		pthread_mutex_lock(&st.lock);
@@ -620,7 +629,7 @@ conn_main(void *arg)
 
 	for (;;) {
 		struct req q;
-		struct resp r = { 0, NULL };
+		struct resp r = { 0, NULL, 0 };
 		char *end, *line, *next, out[256];
 		size_t head_len, clen = 0;
 		ssize_t n;
@@ -676,6 +685,10 @@ conn_main(void *arg)
 		have -= head_len + clen;
 		route(&q, &r);
 		free(q.body);
+		if (r.delay_ms > 0) {
+			struct timespec ts = { r.delay_ms / 1000, (r.delay_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
 		snprintf(out, sizeof out, "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=utf-8\r\n"
 		    "Content-Length: %zu\r\n%s\r\n", r.status, r.status == 200 ? "OK" : "Error",
 		    strlen(r.body), q.close ? "Connection: close\r\n" : "");
