@@ -383,6 +383,7 @@ bus_main(void *arg)
 	s.p = b->p;
 	while (!atomic_load(&b->stop)) {
 		int64_t start = mono_ms(), deadline;
+		long long reads_before = atomic_load(&b->reads);
 		char err[POLLER_ERR_MAX];
 
 		take_meters(&s);
@@ -413,7 +414,10 @@ bus_main(void *arg)
 		atomic_fetch_add(&b->cycles, 1);
 		if (s.p->o.once)
 			break;
+		/* never spin: a round without a transaction (no meters, link down) waits */
 		deadline = start + s.p->o.cycle_ms;
+		if (atomic_load(&b->reads) == reads_before && deadline < start + 100)
+			deadline = start + 100;
 		for (;;) {
 			int64_t left;
 			struct timespec ts;
