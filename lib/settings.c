@@ -107,7 +107,7 @@ const struct config_key prepay_settings[] = {
 	/* prepay-poller (docs/poller.md) */
 	{ "poller", "profiles", CONFIG_PATH, 0, NULL, 0, 0 },
 	{ "poller", "site", CONFIG_STRING, 0, NULL, 0, 0 },
-	{ "poller", "cycle_ms", CONFIG_INT, 0, "10000", 100, 3600000 },
+	{ "poller", "cycle_ms", CONFIG_INT, 0, "10000", 0, 3600000 },	/* 0: back to back (benchmarks) */
 	{ "poller", "store_every_s", CONFIG_INT, 0, "60", 1, 86400 },
 	{ "poller", "offline_after", CONFIG_INT, 0, "3", 1, 1000 },
 	{ "poller", "backoff_max_s", CONFIG_INT, 0, "300", 1, 86400 },
