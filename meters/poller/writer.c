@@ -45,7 +45,7 @@ struct job {
 	/* filled by the transaction, logged after the commit */
 	struct validate_result v;
 	struct consume_result cr;
-	int replayed, billed;
+	int replayed, billed, same;
 	enum consume_status cst;
 	char note[256];
 };
@@ -421,19 +421,30 @@ tx_not_billed(struct db *db, void *arg)
 {
 	struct job *j = arg;
 
+	struct db_rows *r;
+	int rc;
+
 	if (db_exec(db, "INSERT IGNORE INTO meter_state (meter_id) VALUES (?)", "i", j->r->meter_id) < 0)
+		return -1;
+	if ((r = db_query(db, "SELECT last_error = LEFT(?, 255) FROM meter_state WHERE meter_id = ? FOR UPDATE", "si",
+	    j->note, j->r->meter_id)) == NULL)
+		return -1;
+	rc = db_rows_next(r);
+	j->same = rc == 1 && db_rows_int(r, 0) == 1;
+	db_rows_free(r);
+	if (rc < 0)
 		return -1;
 	return db_exec(db, "UPDATE meter_state SET last_read_at = FROM_UNIXTIME(? / 1000), fail_cycles = 0,"
 	    " last_error = LEFT(?, 255) WHERE meter_id = ?", "isi", j->r->at_ms, j->note, j->r->meter_id) < 0 ? -1 : 0;
 }
 
-/* the same complaint about the same meter once, not every reading */
+/* the same complaint about the same meter in a row once, not every reading */
 static void
 warn_once(struct writer *w, const char *code, const char *msg)
 {
 	char line[POLLER_ERR_MAX];
 
-	snprintf(line, sizeof line, "%s %s", code, msg);
+	snprintf(line, sizeof line, "%s %.120s", code, msg);
 	if (strcmp(line, w->last_warn) == 0)
 		return;
 	snprintf(w->last_warn, sizeof w->last_warn, "%s", line);
@@ -462,8 +473,9 @@ process(struct writer *w, const struct presult *r)
 		} else if (rc == 2) {
 			warn_once(w, r->code, j.note);
 		} else if (rc == 3) {
-			warn_once(w, r->code, j.note);	/* the usage stays unbilled until fixed */
-			db_tx(w->db, tx_not_billed, &j);
+			/* the usage stays unbilled until fixed; said once per change */
+			if (db_tx(w->db, tx_not_billed, &j) != 0 || !j.same)
+				log_warn("meter %s: %s", r->code, j.note);
 		} else if (rc != 0) {
 			log_error("meter %s: storing a reading: %s", r->code, db_error(w->db));
 		}
