@@ -597,8 +597,8 @@ stream_rows(struct run *R, const struct statement_run_opts *o, char *err, size_t
 
 	r = db_query_stream(R->db, "SELECT account_id, energy + 0, meter_id, TIMESTAMPDIFF(SECOND, '1970-01-01',"
 	    " start_at), TIMESTAMPDIFF(SECOND, '1970-01-01', end_at), IFNULL(band, -1), energy_milli, debit_fen"
-	    " FROM consumption WHERE period = ? AND (? = 0 OR account_id = ?) ORDER BY account_id, id", "iii",
-	    (int64_t)R->period, o->account_id, o->account_id);
+	    " FROM consumption WHERE period = ? AND account_id BETWEEN ? AND ? ORDER BY account_id, id", "iii",
+	    (int64_t)R->period, R->naccts ? R->accts[0].id : 0, R->naccts ? R->accts[R->naccts - 1].id : -1);
 	if (r == NULL) {
 		snprintf(err, errlen, "cannot read the consumption: %s", db_error(R->db));
 		return -1;
@@ -608,7 +608,6 @@ stream_rows(struct run *R, const struct statement_run_opts *o, char *err, size_t
 		int e = (int)db_rows_int(r, 1) - 1;
 		struct rate_usage u;
 
-		R->stats->rows++;
 		if (cur == NULL || cur->id != aid) {
 			if (cur != NULL)
 				finish_account(R, cur, k, active);
@@ -623,6 +622,7 @@ stream_rows(struct run *R, const struct statement_run_opts *o, char *err, size_t
 		}
 		if (cur == NULL || e < 0 || e > 2)
 			continue;	/* not in scope (another site) */
+		R->stats->rows++;
 		if (!active[e]) {
 			rater_start(R, &k[e], cur, e);
 			active[e] = 1;
@@ -1022,7 +1022,7 @@ rerate_body(struct db *db, struct rerate_tx *x, struct run *Rp)
 		if (db_exec(db, "UPDATE rate_periods SET energy_nyuan = ?, adjust_nyuan = ?, adjust_carry = ?,"
 		    " fee_nyuan = ?, fee_carry = ?, fixed_nyuan = ?, debited_fen = ?, rerate_fen = rerate_fen + ?,"
 		    " tier_period = IF(?, ?, tier_period), tier_milli = IF(?, ?, tier_milli)"
-		    " WHERE account_id = ? AND energy = ? AND period = ?", "iiiiiiiiiiiiiisi",
+		    " WHERE account_id = ? AND energy = ? AND period = ?", "iiiiiiiiiiiiisi",
 		    x->rated.energy_nyuan, x->rated.adjust_nyuan, opened ? x->rated.adjust_carry : 5000,
 		    x->rated.fee_nyuan, opened ? x->rated.fee_carry : 5000, fixed, correct, diff, (int64_t)opened,
 		    (int64_t)x->rated.tier_period, (int64_t)opened, x->rated.tier_energy_milli, x->account_id,
