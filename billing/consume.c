@@ -62,6 +62,7 @@ struct cctx {
 	struct tariff_terms terms;
 	struct rate_ctx *ctx;
 	struct acct_state as;
+	struct acct_state old;		/* a month the live state has left */
 	struct consume_result *res;
 };
 
@@ -114,6 +115,7 @@ state_load(struct cctx *x)
 	int rc;
 
 	memset(&x->as, 0, sizeof x->as);
+	memset(&x->old, 0, sizeof x->old);
 	x->as.fixed_through = -1;
 	r = db_query(x->db, "SELECT period, open_tier_period, open_tier_milli, tier_period, tier_milli, energy_nyuan,"
 	    " adjust_nyuan, adjust_carry, fee_nyuan, fee_carry, fixed_nyuan, debited_fen, rerate_fen,"
@@ -145,12 +147,12 @@ state_load(struct cctx *x)
 
 /* Writes the live row (rate_periods is a cache of the state, not money). */
 static int
-state_save(struct cctx *x)
+state_save_one(struct cctx *x, struct acct_state *as)
 {
-	const struct rate_state *s = &x->as.s;
+	const struct rate_state *s = &as->s;
 	long long n;
 
-	if (!x->as.dirty)
+	if (!as->dirty)
 		return 0;
 	n = db_exec(x->db, "INSERT INTO rate_periods (account_id, energy, period, open_tier_period, open_tier_milli,"
 	    " tier_period, tier_milli, energy_nyuan, adjust_nyuan, adjust_carry, fee_nyuan, fee_carry, fixed_nyuan,"
@@ -161,15 +163,81 @@ state_save(struct cctx *x)
 	    " adjust_carry = VALUES(adjust_carry), fee_nyuan = VALUES(fee_nyuan), fee_carry = VALUES(fee_carry),"
 	    " fixed_nyuan = VALUES(fixed_nyuan), debited_fen = VALUES(debited_fen), rerate_fen = VALUES(rerate_fen),"
 	    " fixed_through = VALUES(fixed_through)",
-	    "isiiiiiiiiiiiiiii", x->account_id, x->energy, (int64_t)x->as.row, (int64_t)x->as.open_tier_period,
-	    x->as.open_tier_milli, (int64_t)s->tier_period, s->tier_energy_milli, s->energy_nyuan, s->adjust_nyuan,
-	    s->adjust_carry, s->fee_nyuan, s->fee_carry, s->fixed_nyuan, s->debited_fen, x->as.rerate_fen,
-	    x->as.fixed_through, x->as.fixed_through);
+	    "isiiiiiiiiiiiiiii", x->account_id, x->energy, (int64_t)as->row, (int64_t)as->open_tier_period,
+	    as->open_tier_milli, (int64_t)s->tier_period, s->tier_energy_milli, s->energy_nyuan, s->adjust_nyuan,
+	    s->adjust_carry, s->fee_nyuan, s->fee_carry, s->fixed_nyuan, s->debited_fen, as->rerate_fen,
+	    as->fixed_through, as->fixed_through);
 	if (n < 0)
 		return -1;
-	x->as.dirty = 0;
+	as->dirty = 0;
 	return 0;
 }
+
+static int
+state_save(struct cctx *x)
+{
+	if (state_save_one(x, &x->old) == -1)
+		return -1;
+	return state_save_one(x, &x->as);
+}
+
+/*
+ * Usage that arrives for a month the live state has left (another meter
+ * of the account already read past the month end): rated into that
+ * month's own row, which continues where it stopped — so the month's
+ * debits still equal its statement (rows are re-rated in id order).
+ */
+static enum consume_status
+state_old(struct cctx *x, int32_t q, struct acct_state **out)
+{
+	struct db_rows *r;
+	char err[200];
+	int64_t fen;
+	int rc;
+
+	if (x->old.row == q) {
+		*out = &x->old;
+		return CONSUME_OK;
+	}
+	if (state_save_one(x, &x->old) == -1)
+		return fail(x->res, CONSUME_DB_ERROR, "cannot save the rating state: %s", db_error(x->db));
+	memset(&x->old, 0, sizeof x->old);
+	x->old.fixed_through = -1;
+	r = db_query(x->db, "SELECT open_tier_period, open_tier_milli, tier_period, tier_milli, energy_nyuan,"
+	    " adjust_nyuan, adjust_carry, fee_nyuan, fee_carry, fixed_nyuan, debited_fen, rerate_fen,"
+	    " DATEDIFF(fixed_through, '1970-01-01') FROM rate_periods WHERE account_id = ? AND energy = ?"
+	    " AND period = ? FOR UPDATE", "isi", x->account_id, x->energy, (int64_t)q);
+	if (r == NULL)
+		return fail(x->res, CONSUME_DB_ERROR, "cannot read the rating state: %s", db_error(x->db));
+	x->old.row = q;
+	x->old.dirty = 1;
+	if ((rc = db_rows_next(r)) == 1) {
+		struct rate_state *s = &x->old.s;
+		x->old.open_tier_period = (int32_t)db_rows_int(r, 0);
+		x->old.open_tier_milli = db_rows_int(r, 1);
+		s->period = q;
+		s->tier_period = (int32_t)db_rows_int(r, 2);
+		s->tier_energy_milli = db_rows_int(r, 3);
+		s->energy_nyuan = db_rows_int(r, 4);
+		s->adjust_nyuan = db_rows_int(r, 5);
+		s->adjust_carry = db_rows_int(r, 6);
+		s->fee_nyuan = db_rows_int(r, 7);
+		s->fee_carry = db_rows_int(r, 8);
+		s->fixed_nyuan = db_rows_int(r, 9);
+		s->debited_fen = db_rows_int(r, 10);
+		x->old.rerate_fen = db_rows_int(r, 11);
+		x->old.fixed_through = db_rows_isnull(r, 12) ? -1 : db_rows_int(r, 12);
+	}
+	db_rows_free(r);
+	if (rc == -1)
+		return fail(x->res, CONSUME_DB_ERROR, "cannot read the rating state: %s", db_error(x->db));
+	/* no row: the month had nothing yet; it opens with no tier usage */
+	if (rc == 0 && (rate_debit_fixed(&x->old.s, q, 0, &fen, err, sizeof err) == -1 || fen != 0))
+		return fail(x->res, CONSUME_INVALID, "cannot open billing month %d: %s", q, err);
+	*out = &x->old;
+	return CONSUME_OK;
+}
+
 
 /* Moves the live state into billing month q: the old row is kept as what
  * its month was charged, the new one remembers the tier position it
@@ -467,12 +535,17 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 	char err[300], s[24], e[24], counter[40];
 	long long n;
 
-	if ((st = state_enter(x, p->period)) != CONSUME_OK)
+	struct acct_state *as = &x->as;
+
+	if (p->period < x->as.row) {
+		if ((st = state_old(x, p->period, &as)) != CONSUME_OK)
+			return st;
+	} else if ((st = state_enter(x, p->period)) != CONSUME_OK)
 		return st;
-	before = rate_state_nyuan(&x->as.s);
-	if (rate_debit(x->ctx, &x->as.s, &u, out, 4, &nout, err, sizeof err) == -1)
+	before = rate_state_nyuan(&as->s);
+	if (rate_debit(x->ctx, &as->s, &u, out, 4, &nout, err, sizeof err) == -1)
 		return fail(x->res, CONSUME_INVALID, "%s", err);
-	x->as.dirty = 1;
+	as->dirty = 1;
 	for (int i = 0; i < nout; i++) {
 		if (out[i].period != p->period && out[i].fen != 0)
 			return fail(x->res, CONSUME_INVALID, "internal: a debit of %" PRId64 " fen for period %d outside"
@@ -485,16 +558,16 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 		n = db_exec(x->db, "INSERT INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at,"
 		    " end_at, band, energy_milli, rated_nyuan, debit_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
 		    "isiisissiii", rd->meter_id, read_at, (int64_t)idx, x->account_id, x->energy, (int64_t)p->period, s, e,
-		    p->energy_milli, rate_state_nyuan(&x->as.s) - before, fen);
+		    p->energy_milli, rate_state_nyuan(&as->s) - before, fen);
 	else
 		n = db_exec(x->db, "INSERT INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at,"
 		    " end_at, band, energy_milli, rated_nyuan, debit_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		    "isiisissiiii", rd->meter_id, read_at, (int64_t)idx, x->account_id, x->energy, (int64_t)p->period,
-		    s, e, (int64_t)p->band, p->energy_milli, rate_state_nyuan(&x->as.s) - before, fen);
+		    s, e, (int64_t)p->band, p->energy_milli, rate_state_nyuan(&as->s) - before, fen);
 	if (n < 0)
 		return dberr(x, "cannot store the consumption");
 	id = db_insert_id(x->db);
-	x->res->rated_nyuan += rate_state_nyuan(&x->as.s) - before;
+	x->res->rated_nyuan += rate_state_nyuan(&as->s) - before;
 	if (fen > 0) {
 		struct ledger_request rq;
 		struct ledger_result lr;

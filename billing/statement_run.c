@@ -867,8 +867,6 @@ struct rerate_tx {
 	int energy;
 	int32_t period;
 	const char *actor, *reason;
-	struct rate_state carry;	/* tier position carried from the month before */
-	int have_carry;
 	struct rerate_month out;
 	struct rate_state rated;
 	char err[300];
@@ -949,10 +947,6 @@ rerate_body(struct db *db, struct rerate_tx *x, struct run *Rp)
 	if (k.problem[0] != '\0') {
 		snprintf(x->err, sizeof x->err, "%s", k.problem);
 		return 2;
-	}
-	if (x->have_carry) {
-		k.s.tier_period = x->carry.tier_period;
-		k.s.tier_energy_milli = x->carry.tier_energy_milli;
 	}
 	r = db_query(db, "SELECT meter_id, TIMESTAMPDIFF(SECOND, '1970-01-01', start_at), TIMESTAMPDIFF(SECOND,"
 	    " '1970-01-01', end_at), IFNULL(band, -1), energy_milli, debit_fen FROM consumption WHERE period = ?"
@@ -1070,8 +1064,6 @@ statement_rerate(struct db *db, struct tariff_store *store, int64_t account_id, 
 			return -1;
 		}
 		if (x.found) {
-			x.carry = x.rated;
-			x.have_carry = x.rated.period != 0;
 			if (*n < max)
 				out[(*n)++] = x.out;
 		}

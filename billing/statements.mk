@@ -14,8 +14,10 @@ prepayctl_SOURCES += tools/ctl_tariff_db.c
 prepayctl_LDADD += $(STATEMENTS_LIBS)
 
 STATEMENT_FIXTURE = tests/integration/statement-fixture.c tests/integration/statement-fixture.h $(LEDGER_FIXTURE)
-statement_tests = tests/integration/statement-month
+statement_tests = tests/integration/statement-month tests/integration/statement-random
 integration_tests += $(statement_tests)
 check_PROGRAMS += $(statement_tests)
 tests_integration_statement_month_SOURCES = tests/integration/statement-month.c $(STATEMENT_FIXTURE)
 tests_integration_statement_month_LDADD = $(STATEMENTS_LIBS)
+tests_integration_statement_random_SOURCES = tests/integration/statement-random.c $(STATEMENT_FIXTURE)
+tests_integration_statement_random_LDADD = $(STATEMENTS_LIBS)
