@@ -78,12 +78,11 @@ http {
     proxy_temp_path $T/nginx/tmp/proxy;
     uwsgi_temp_path $T/nginx/tmp/uwsgi;
     scgi_temp_path $T/nginx/tmp/scgi;
-    upstream api { server unix:$T/api.sock; keepalive 16; }
+    upstream api { server unix:$T/api.sock; }
     server {
         listen 127.0.0.1:$HTTP_PORT;
         location / {
             fastcgi_pass api;
-            fastcgi_keep_conn on;
             fastcgi_param REQUEST_METHOD \$request_method;
             fastcgi_param REQUEST_URI \$request_uri;
             fastcgi_param QUERY_STRING \$query_string;
