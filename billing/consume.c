@@ -524,6 +524,29 @@ struct part {
 	int32_t period;
 };
 
+/* A register band the tariff has no price for would be billed at zero. */
+static int
+band_priced(const struct cctx *x, int band, int64_t start, int64_t end)
+{
+	const struct tariff *t = rate_tariff(x->ctx);
+
+	if (x->terms.ov.has_unit_price)
+		return 1;
+	for (int v = 0; v < t->nversions; v++) {
+		const struct tariff_version *tv = &t->versions[v];
+		int64_t from = rate_version_start(x->ctx, v);
+		int64_t to = v + 1 < t->nversions ? rate_version_start(x->ctx, v + 1) : INT64_MAX;
+		int absolute = tv->ntiers > 0;
+		if (to <= start || from >= end)
+			continue;
+		for (int i = 0; i < tv->ntiers; i++)
+			absolute &= !tv->tiers[i].is_surcharge;
+		if (!tv->has_price[band] && !absolute)
+			return 0;
+	}
+	return 1;
+}
+
 static enum consume_status
 post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at, int idx, const struct part *p)
 {
@@ -537,6 +560,10 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 
 	struct acct_state *as = &x->as;
 
+	if (p->band != RATE_BAND_SCHEDULE && p->energy_milli > 0 && !band_priced(x, p->band, p->start, p->end))
+		return fail(x->res, CONSUME_INVALID, "tariff %s has no %s price: this meter's TOU registers cannot be"
+		    " billed with it (post the total instead, or give the tariff a price for every band)",
+		    x->terms.code, tariff_band_name(p->band));
 	if (p->period < x->as.row) {
 		if ((st = state_old(x, p->period, &as)) != CONSUME_OK)
 			return st;

@@ -15,7 +15,8 @@ prepayctl_LDADD += $(STATEMENTS_LIBS)
 
 STATEMENT_FIXTURE = tests/integration/statement-fixture.c tests/integration/statement-fixture.h $(LEDGER_FIXTURE)
 statement_tests = tests/integration/statement-month tests/integration/statement-random
-integration_tests += $(statement_tests)
+integration_tests += $(statement_tests) tests/integration/statement-ctl.sh
+EXTRA_DIST += tests/integration/statement-ctl.sh
 check_PROGRAMS += $(statement_tests)
 tests_integration_statement_month_SOURCES = tests/integration/statement-month.c $(STATEMENT_FIXTURE)
 tests_integration_statement_month_LDADD = $(STATEMENTS_LIBS)
