@@ -22,3 +22,9 @@ tests_integration_statement_month_SOURCES = tests/integration/statement-month.c 
 tests_integration_statement_month_LDADD = $(STATEMENTS_LIBS)
 tests_integration_statement_random_SOURCES = tests/integration/statement-random.c $(STATEMENT_FIXTURE)
 tests_integration_statement_random_LDADD = $(STATEMENTS_LIBS)
+
+# run by hand: tests/bench/statement.sh (docs/statements.md, "Speed")
+noinst_PROGRAMS += tests/bench/statement-bench
+tests_bench_statement_bench_SOURCES = tests/bench/statement-bench.c
+tests_bench_statement_bench_LDADD = $(STATEMENTS_LIBS)
+EXTRA_DIST += tests/bench/statement.sh tests/bench/statement-tariff.json
