@@ -44,3 +44,5 @@ EXTRA_DIST += payments/sandbox/prepay-sandbox.js payments/sandbox/keys.sh
 pay_integration = tests/integration/pay-attacks.sh tests/integration/pay-duplicates.sh
 integration_tests += $(pay_integration)
 EXTRA_DIST += $(pay_integration) tests/integration/pay-lib.sh tests/integration/pay-notify.js docs/payments.md
+# the credited-notifications/s benchmark (deploy/stack bench runs tests/bench/*.sh)
+EXTRA_DIST += tests/bench/notify.sh tests/bench/notify-load.js
