@@ -27,4 +27,4 @@ tests_integration_statement_random_LDADD = $(STATEMENTS_LIBS)
 noinst_PROGRAMS += tests/bench/statement-bench
 tests_bench_statement_bench_SOURCES = tests/bench/statement-bench.c
 tests_bench_statement_bench_LDADD = $(STATEMENTS_LIBS)
-EXTRA_DIST += tests/bench/statement.sh tests/bench/statement-tariff.json
+EXTRA_DIST += tests/bench/statement.sh tests/bench/statement-tariff.json docs/statements.md
