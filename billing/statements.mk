@@ -28,3 +28,8 @@ noinst_PROGRAMS += tests/bench/statement-bench
 tests_bench_statement_bench_SOURCES = tests/bench/statement-bench.c
 tests_bench_statement_bench_LDADD = $(STATEMENTS_LIBS)
 EXTRA_DIST += tests/bench/statement.sh tests/bench/statement-tariff.json docs/statements.md
+
+unit_tests += tests/unit/test-statement
+check_PROGRAMS += tests/unit/test-statement
+tests_unit_test_statement_SOURCES = tests/unit/test-statement.c tests/unit/unit.h
+tests_unit_test_statement_LDADD = $(STATEMENTS_LIBS)
