@@ -42,7 +42,7 @@ EXTRA_DIST += payments/sandbox/prepay-sandbox.js payments/sandbox/keys.sh
 # a private payment stack per test (pay-lib.sh): sandbox keys, prepay-api,
 # nginx, prepay-sandbox; WeChat Pay played by Node (pay-notify.js)
 pay_integration = tests/integration/pay-attacks.sh tests/integration/pay-duplicates.sh \
-	tests/integration/pay-restore.sh
+	tests/integration/pay-restore.sh tests/integration/pay-crash.sh
 integration_tests += $(pay_integration)
 EXTRA_DIST += $(pay_integration) tests/integration/pay-lib.sh tests/integration/pay-notify.js docs/payments.md
 # the credited-notifications/s benchmark (deploy/stack bench runs tests/bench/*.sh)
