@@ -90,7 +90,8 @@ main(void)
 			r->end_ms = t[k] * 1000;
 			r->actor = "poller";
 			if (rnd(6) == 0) {
-				for (int b = 0; b < 4; b++)
+				/* peak, flat, valley: the bands the tariffs price */
+				for (int b = 1; b < 4; b++)
 					if (rnd(2)) {
 						r->band[r->nbands] = b;
 						r->band_milli[r->nbands] = (int64_t)rnd(len * 3);
