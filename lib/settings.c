@@ -32,7 +32,7 @@ const struct config_key prepay_settings[] = {
 	{ "ledger", "max_adjust_fen", CONFIG_INT, 0, "100000000", 1, BIG },
 
 	/* prepay-worker, the outbox executor (docs/worker.md) */
-	{ "worker", "threads", CONFIG_INT, 0, "4", 1, 64 },
+	{ "worker", "threads", CONFIG_INT, 0, "8", 1, 64 },
 	{ "worker", "batch", CONFIG_INT, 0, "8", 1, 64 },
 	{ "worker", "max_attempts", CONFIG_INT, 0, "10", 1, 100 },
 	{ "worker", "retry_base_ms", CONFIG_INT, 0, "5000", 10, 3600000 },

@@ -3,7 +3,31 @@
 # [worker]/[sms]/[wechat]/[webhook] keys and fresh sandbox secrets), a
 # prepay-msg-sandbox on a free loopback port, and the worker under test,
 # which only ever touches this run's site (--site).
-. "$(dirname "$0")/ctl-lib.sh"
+#
+# With PREPAY_ADMIN_CONF the tests run in a private database (created,
+# migrated, dropped): the stack's own prepay-worker serves the shared one
+# and would otherwise take our rows and deliver them to its own sandbox.
+ALERTS_DB=
+if [ -n "${PREPAY_CONF:-}" ] && [ -n "${PREPAY_ADMIN_CONF:-}" ]; then
+	ALERTS_DB=prepay_alerts_test_$$
+	ALERTS_ADMIN="${PREPAY_BUILDDIR:-.}/tests/integration/ledger-sql $PREPAY_ADMIN_CONF"
+	ALERTS_CONF=$(mktemp "${TMPDIR:-/tmp}/prepay-alerts-conf.XXXXXX")
+	$ALERTS_ADMIN exec "CREATE DATABASE $ALERTS_DB" >/dev/null ||
+	    { echo "Bail out! cannot create database $ALERTS_DB"; exit 1; }
+	awk -v db="$ALERTS_DB" '
+		/^[ \t]*\[/ { sec = ($0 ~ /^[ \t]*\[database\]/); print; if (sec) print "name = " db; next }
+		sec && /^[ \t]*name[ \t]*=/ { next }
+		{ print }' "$PREPAY_ADMIN_CONF" >"$ALERTS_CONF"
+	if ! PREPAY_SCHEMA_DIR="${PREPAY_SCHEMA_DIR:-${PREPAY_SRCDIR:-.}/schema}" \
+	    "${PREPAY_BUILDDIR:-.}/prepayctl" -c "$ALERTS_CONF" db migrate >"$ALERTS_CONF.out" 2>&1; then
+		echo "Bail out! cannot migrate $ALERTS_DB:"; sed 's/^/# /' "$ALERTS_CONF.out"
+		$ALERTS_ADMIN exec "DROP DATABASE IF EXISTS $ALERTS_DB" >/dev/null
+		exit 1
+	fi
+	PREPAY_CONF=$ALERTS_CONF
+	export PREPAY_CONF
+fi
+. "${ALERTS_LIBDIR:-$(dirname "$0")}/ctl-lib.sh"
 
 WORKER="$PREPAY_BUILDDIR/prepay-worker"
 SANDBOX="$PREPAY_BUILDDIR/prepay-msg-sandbox"
@@ -16,6 +40,10 @@ alerts_cleanup() {
 	[ -n "$SB_PID" ] && kill "$SB_PID" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$T"
+	if [ -n "$ALERTS_DB" ]; then
+		$ALERTS_ADMIN exec "DROP DATABASE IF EXISTS $ALERTS_DB" >/dev/null
+		rm -f "$ALERTS_CONF" "$ALERTS_CONF.out"
+	fi
 }
 
 mkdir -p "$T/keys"
@@ -37,12 +65,13 @@ write_conf() {
 		s=$(ini_get password); [ -n "$s" ] && echo "password = $s"
 		s=$(ini_get password_file); [ -n "$s" ] && echo "password_file = $(abs_path "$s")"
 		echo "[worker]"
-		echo "threads = 2"
-		echo "retry_base_ms = 100"
-		echo "retry_max_ms = 400"
-		echo "http_timeout_ms = 1500"
-		echo "lease_s = 4"
-		echo "poll_ms = 50"
+		# the caller's lines win over these
+		for line in "threads = 2" "retry_base_ms = 100" "retry_max_ms = 400" "http_timeout_ms = 1500" \
+		    "lease_s = 4" "poll_ms = 50"; do
+			key=${line%% *}
+			for x in "$@"; do [ "${x%% *}" = "$key" ] && line=; done
+			[ -n "$line" ] && echo "$line"
+		done
 		for line in "$@"; do echo "$line"; done
 		echo "[sms]"
 		echo "provider = ${SMS_PROVIDER:-tencent}"
