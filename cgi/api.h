@@ -28,4 +28,55 @@ void pay_wechat_notify(struct request *);
 void topup_create(struct request *);
 void topup_get(struct request *);
 
+/* cgi/tenant_*.c: the tenant API (docs/tenant.md); cgi/auth.h has sessions */
+struct auth_user;
+void tenant_session_create(struct request *);
+void tenant_session_get(struct request *);
+void tenant_session_delete(struct request *);
+void tenant_session_revoke_all(struct request *);
+void tenant_accounts_list(struct request *);
+void tenant_account_get(struct request *);
+void tenant_emergency_credit(struct request *);
+void tenant_ledger(struct request *);
+void tenant_statements(struct request *);
+void tenant_statement_get(struct request *);
+void tenant_usage(struct request *);
+void tenant_insights(struct request *);
+void tenant_topup_create(struct request *);
+void tenant_topup_get(struct request *);
+void tenant_topups(struct request *);
+void tenant_contacts(struct request *);
+void tenant_contact_add(struct request *);
+void tenant_contact_delete(struct request *);
+int tenant_accounts_json(struct db *, int64_t user_id, int64_t tenant_id, cJSON *arr);
+/* the signed-in user and an account they may see ({account}); 0 or -1 answered */
+int tenant_begin(struct request *, struct auth_user *, struct db **, int64_t *account_id, int64_t *site_id);
+int tenant_valid_instant(const struct param_def *, const char *, struct param_value *, char *, size_t);
+void tenant_instant_sql(int64_t num, char *out, size_t outlen);
+
+/* cgi/tenant_calc.c: pure */
+enum { USAGE_HOUR, USAGE_DAY, USAGE_MONTH };
+int usage_step_parse(const char *);		/* -1 if not hour, day, month */
+int64_t usage_bucket_key(int64_t local, int step);
+int64_t usage_bucket_start(int64_t key, int step);	/* local seconds */
+#define INSIGHT_MAX_DAYS 93
+#define INSIGHT_MAX_STANDOUT 16
+struct insight_in {
+	int ndays;
+	const int64_t *day_milli;	/* energy per local day */
+	const int *day_weekend;
+	int64_t night_milli, night_hours;	/* 00:00-05:00 local */
+	int64_t band_milli[4];		/* sharp, peak, flat, valley */
+	int has_price;
+	int64_t price_uyuan[4];		/* current tariff, per band */
+	int shift_pct;
+};
+struct insight_out {
+	int64_t total_milli, peak_share_bp, shift_milli, shift_saving_fen, peak_price_uyuan;
+	int64_t night_base_w, weekday_avg_w, weekend_avg_w, baseline_milli;
+	int nstandout;
+	int standout[INSIGHT_MAX_STANDOUT];	/* day indices */
+};
+void insights_compute(const struct insight_in *, struct insight_out *);
+
 #endif

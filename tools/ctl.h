@@ -96,5 +96,7 @@ int ctl_meter_list(struct ctl *, int, char **);		/* tools/ctl_meter.c */
 int ctl_meter_show(struct ctl *, int, char **);
 int ctl_meter_cut(struct ctl *, int, char **);
 int ctl_meter_restore(struct ctl *, int, char **);
+int ctl_user_add(struct ctl *, int, char **);		/* tools/ctl_user.c */
+int ctl_user_list(struct ctl *, int, char **);
 
 #endif

@@ -44,6 +44,8 @@ static const struct ctl_command commands[] = {
 	{ "meter", "show", ctl_meter_show, "meter show ID|SITE/CODE" },
 	{ "meter", "cut", ctl_meter_cut, "meter cut ID|SITE/CODE --reason TEXT [--request-id ID]" },
 	{ "meter", "restore", ctl_meter_restore, "meter restore ID|SITE/CODE --reason TEXT [--request-id ID]" },
+	{ "user", "add", ctl_user_add, "user add --tenant SITE/CODE --phone PHONE --password-file FILE [--name TEXT] [--replace]" },
+	{ "user", "list", ctl_user_list, "user list [--tenant SITE/CODE]" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -1,0 +1,21 @@
+# Tenant self-service (docs/tenant.md): sessions and the tenant routes in
+# prepay-api, the pure usage/insight arithmetic and its unit test, the
+# hostile-input and authorization tests, the request fuzzer, the browser
+# page (web/tenant, built with web/build/build.mjs) and its Playwright suite.
+prepay_api_SOURCES += cgi/auth.c cgi/auth_crypto.c cgi/auth.h cgi/tenant_session.c cgi/tenant_account.c \
+	cgi/tenant_ledger.c cgi/tenant_usage.c cgi/tenant_calc.c cgi/tenant_topup.c cgi/tenant_alerts.c
+prepay_api_LDADD += $(STATEMENTS_LIBS) $(ALERTS_LIBS)
+
+unit_tests += tests/unit/test-tenant-calc tests/unit/test-auth
+check_PROGRAMS += tests/unit/test-tenant-calc tests/unit/test-auth
+tests_unit_test_tenant_calc_SOURCES = tests/unit/test-tenant-calc.c tests/unit/unit.h cgi/tenant_calc.c
+tests_unit_test_tenant_calc_LDADD = $(RATING_LIBS)
+tests_unit_test_auth_SOURCES = tests/unit/test-auth.c tests/unit/unit.h cgi/auth_crypto.c
+tests_unit_test_auth_LDADD = cgi/libapi.a $(PREPAY_LIBS)
+
+tenant_tests = tests/integration/tenant-api.sh
+integration_tests += $(tenant_tests)
+EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh
+
+# prepayctl user add/list: tenant sign-ins
+prepayctl_SOURCES += tools/ctl_user.c cgi/auth_crypto.c cgi/auth.h

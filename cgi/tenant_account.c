@@ -1,0 +1,257 @@
+/*
+ * The tenant's accounts (docs/tenant.md):
+ *   GET  /api/v1/accounts                          the accounts the user may see
+ *   GET  /api/v1/accounts/{account}                summary: balance, supply, alert
+ *                                                  level, pay ¥X to restore, days left,
+ *                                                  keep-power, emergency credit, meters
+ *   POST /api/v1/accounts/{account}/emergency-credit  takes emergency credit
+ */
+#include <stdio.h>
+#include <string.h>
+#include "cgi/api.h"
+#include "cgi/auth.h"
+#include "billing/policy_apply.h"
+#include "lib/log.h"
+
+int
+tenant_accounts_json(struct db *db, int64_t user_id, int64_t tenant_id, cJSON *arr)
+{
+	struct db_rows *rows = db_query(db, "SELECT a.id, CONCAT(s.code, '/', a.code), a.energy, a.balance_fen, "
+	    "t.name, s.name, a.status FROM accounts a JOIN sites s ON s.id = a.site_id JOIN tenants t ON t.id = a.tenant_id "
+	    "WHERE a.tenant_id = ? OR a.id IN (SELECT account_id FROM user_accounts WHERE user_id = ?) ORDER BY a.id",
+	    "ii", tenant_id, user_id);
+	int r;
+
+	if (rows == NULL)
+		return -1;
+	while ((r = db_rows_next(rows)) == 1) {
+		cJSON *a = cJSON_CreateObject();
+		cJSON_AddNumberToObject(a, "id", (double)db_rows_int(rows, 0));
+		cJSON_AddStringToObject(a, "code", db_rows_str(rows, 1));
+		cJSON_AddStringToObject(a, "energy", db_rows_str(rows, 2));
+		cJSON_AddNumberToObject(a, "balance_fen", (double)db_rows_int(rows, 3));
+		cJSON_AddStringToObject(a, "tenant", db_rows_str(rows, 4));
+		cJSON_AddStringToObject(a, "site", db_rows_str(rows, 5));
+		cJSON_AddStringToObject(a, "status", db_rows_str(rows, 6));
+		cJSON_AddItemToArray(arr, a);
+	}
+	db_rows_free(rows);
+	return r < 0 ? -1 : 0;
+}
+
+void
+tenant_accounts_list(struct request *req)
+{
+	struct auth_user u;
+	struct db *db;
+	cJSON *root, *arr;
+
+	if (auth_require(req, &u) != 0 || (db = request_db(req)) == NULL)
+		return;
+	root = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(root, "accounts");
+	if (tenant_accounts_json(db, u.user_id, u.tenant_id, arr) != 0) {
+		cJSON_Delete(root);
+		request_db_failed(req, db);
+		return;
+	}
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
+
+/* The signed-in user and an account they may see; 0, or -1 answered. */
+int
+tenant_begin(struct request *req, struct auth_user *u, struct db **db, int64_t *account_id, int64_t *site_id)
+{
+	*account_id = request_int(req, "account", 0);
+	if (auth_require(req, u) != 0 || (*db = request_db(req)) == NULL)
+		return -1;
+	return auth_account(req, *db, u, *account_id, site_id) == 1 ? 0 : -1;
+}
+
+static void
+add_utc(cJSON *o, const char *name, int64_t utc)
+{
+	char buf[40];
+
+	if (utc <= 0) {
+		cJSON_AddNullToObject(o, name);
+		return;
+	}
+	policy_format_utc(utc, buf, sizeof buf);
+	cJSON_AddStringToObject(o, name, buf);
+}
+
+/* Mean daily spend over the last 7 days (consumption and fees), in fen. */
+static int
+recent_daily_fen(struct db *db, int64_t account_id, int64_t *out)
+{
+	int64_t spent = 0;
+	int r = db_query_int(db, &spent, "SELECT COALESCE(-SUM(amount_fen), 0) FROM ledger_entries WHERE account_id = ? "
+	    "AND kind IN ('consumption', 'fee') AND created_at > UTC_TIMESTAMP(6) - INTERVAL 7 DAY", "i", account_id);
+
+	if (r < 0)
+		return -1;
+	*out = spent > 0 ? (spent + 6) / 7 : 0;
+	return 0;
+}
+
+static int
+meters_json(struct db *db, int64_t account_id, cJSON *arr)
+{
+	struct db_rows *rows = db_query(db, "SELECT m.id, m.code, m.energy, m.relay_capable, "
+	    "DATE_FORMAT(ms.good_at, '%Y-%m-%dT%H:%i:%sZ'), ms.good_energy_milli, COALESCE(ms.offline, 0), "
+	    "COALESCE(ms.relay_state, 'unknown') FROM meters m LEFT JOIN meter_state ms ON ms.meter_id = m.id "
+	    "WHERE m.account_id = ? ORDER BY m.code", "i", account_id);
+	int r;
+
+	if (rows == NULL)
+		return -1;
+	while ((r = db_rows_next(rows)) == 1) {
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddNumberToObject(m, "id", (double)db_rows_int(rows, 0));
+		cJSON_AddStringToObject(m, "code", db_rows_str(rows, 1));
+		cJSON_AddStringToObject(m, "energy", db_rows_str(rows, 2));
+		cJSON_AddBoolToObject(m, "relay_capable", db_rows_int(rows, 3) != 0);
+		if (db_rows_isnull(rows, 4)) {
+			cJSON_AddNullToObject(m, "last_read_at");
+			cJSON_AddNullToObject(m, "last_reading_milli");
+		} else {
+			cJSON_AddStringToObject(m, "last_read_at", db_rows_str(rows, 4));
+			cJSON_AddNumberToObject(m, "last_reading_milli", (double)db_rows_int(rows, 5));
+		}
+		cJSON_AddBoolToObject(m, "offline", db_rows_int(rows, 6) != 0);
+		cJSON_AddStringToObject(m, "relay_state", db_rows_str(rows, 7));
+		cJSON_AddItemToArray(arr, m);
+	}
+	db_rows_free(rows);
+	return r < 0 ? -1 : 0;
+}
+
+void
+tenant_account_get(struct request *req)
+{
+	struct auth_user u;
+	struct policy_result pr;
+	struct db *db;
+	struct db_rows *rows;
+	int64_t account_id, site_id, daily_fen = 0, balance_fen = 0, overdraft_fen = 0;
+	cJSON *root, *ec;
+	int r;
+
+	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
+		return;
+	rows = db_query(db, "SELECT CONCAT(s.code, '/', a.code), a.energy, a.balance_fen, a.overdraft_fen, a.keep_power, "
+	    "a.status, t.name, s.name FROM accounts a JOIN sites s ON s.id = a.site_id JOIN tenants t ON t.id = a.tenant_id "
+	    "WHERE a.id = ?", "i", account_id);
+	if (rows == NULL || (r = db_rows_next(rows)) < 0) {
+		db_rows_free(rows);
+		request_db_failed(req, db);
+		return;
+	}
+	if (r == 0) {
+		db_rows_free(rows);
+		response_error(req, 404, "account_not_found", "you have no account %lld", (long long)account_id);
+		return;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "id", (double)account_id);
+	cJSON_AddStringToObject(root, "code", db_rows_str(rows, 0));
+	cJSON_AddStringToObject(root, "energy", db_rows_str(rows, 1));
+	balance_fen = db_rows_int(rows, 2);
+	overdraft_fen = db_rows_int(rows, 3);
+	cJSON_AddNumberToObject(root, "balance_fen", (double)balance_fen);
+	cJSON_AddNumberToObject(root, "overdraft_fen", (double)overdraft_fen);
+	cJSON_AddBoolToObject(root, "keep_power", db_rows_int(rows, 4) != 0);
+	cJSON_AddStringToObject(root, "status", db_rows_str(rows, 5));
+	cJSON_AddStringToObject(root, "tenant", db_rows_str(rows, 6));
+	cJSON_AddStringToObject(root, "site", db_rows_str(rows, 7));
+	db_rows_free(rows);
+
+	/* read-only: the poller and top-ups persist decisions, a page view does not */
+	if ((r = policy_evaluate(db, account_id, 0, &pr)) != 0 || recent_daily_fen(db, account_id, &daily_fen) != 0) {
+		cJSON_Delete(root);
+		if (r == 1)
+			response_error(req, 404, "account_not_found", "you have no account %lld", (long long)account_id);
+		else
+			request_db_failed(req, db);
+		return;
+	}
+	cJSON_AddStringToObject(root, "supply", policy_supply_name(pr.d.supply));
+	cJSON_AddStringToObject(root, "alert_level", policy_level_name(pr.d.level));
+	cJSON_AddNumberToObject(root, "alert_level_n", (double)pr.d.level);
+	cJSON_AddNumberToObject(root, "need_fen", (double)pr.d.need_fen);
+	cJSON_AddNumberToObject(root, "cut_line_fen", (double)pr.d.cut_line_fen);
+	cJSON_AddNumberToObject(root, "restore_at_fen", (double)pr.d.restore_at_fen);
+	add_utc(root, "cut_at", pr.d.cut_at);
+	cJSON_AddStringToObject(root, "why", pr.d.why);
+	cJSON_AddNumberToObject(root, "daily_spend_fen", (double)daily_fen);
+	/* days until the cut line at the last week's pace; null when nothing is used */
+	if (daily_fen > 0) {
+		int64_t room = balance_fen - pr.d.cut_line_fen;
+		cJSON_AddNumberToObject(root, "days_left", (double)(room > 0 ? room / daily_fen : 0));
+	} else
+		cJSON_AddNullToObject(root, "days_left");
+	ec = cJSON_AddObjectToObject(root, "emergency_credit");
+	cJSON_AddBoolToObject(ec, "available", pr.d.ec_available != 0);
+	cJSON_AddNumberToObject(ec, "amount_fen", (double)pr.d.ec_amount_fen);
+	cJSON_AddBoolToObject(ec, "taken", pr.d.ec_taken != 0);
+	cJSON_AddNumberToObject(ec, "outstanding_fen", (double)pr.d.ec_outstanding_fen);
+	if (meters_json(db, account_id, cJSON_AddArrayToObject(root, "meters")) != 0) {
+		cJSON_Delete(root);
+		request_db_failed(req, db);
+		return;
+	}
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
+
+struct ec_tx {
+	int64_t account_id;
+	char actor[64];
+	struct policy_result pr;
+	char why[256];
+};
+
+static int
+ec_take(struct db *db, void *arg)
+{
+	struct ec_tx *t = arg;
+
+	t->why[0] = '\0';
+	return policy_emergency_credit_in_tx(db, t->account_id, 0, t->actor, "requested by the tenant", &t->pr,
+	    t->why, sizeof t->why);
+}
+
+void
+tenant_emergency_credit(struct request *req)
+{
+	struct auth_user u;
+	struct db *db;
+	struct ec_tx t;
+	int64_t site_id;
+	cJSON *root;
+	int r;
+
+	memset(&t, 0, sizeof t);
+	if (tenant_begin(req, &u, &db, &t.account_id, &site_id) != 0)
+		return;
+	snprintf(t.actor, sizeof t.actor, "tenant:%lld", (long long)u.user_id);
+	if ((r = db_tx(db, ec_take, &t)) < 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (r == 1) {
+		response_error(req, 409, "emergency_credit_unavailable", "%s", t.why[0] ? t.why :
+		    "emergency credit is not available for this account now");
+		return;
+	}
+	log_info("account %lld: emergency credit taken by %s", (long long)t.account_id, t.actor);
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "account", (double)t.account_id);
+	cJSON_AddNumberToObject(root, "amount_fen", (double)t.pr.d.ec_amount_fen);
+	cJSON_AddNumberToObject(root, "balance_fen", (double)t.pr.d.balance_fen);
+	cJSON_AddStringToObject(root, "supply", policy_supply_name(t.pr.d.supply));
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}

@@ -1,0 +1,278 @@
+/*
+ * The tenant's money records (docs/tenant.md):
+ *   GET /api/v1/accounts/{account}/ledger?kind&from&to&page&per_page&format=json|csv
+ *   GET /api/v1/accounts/{account}/statements
+ *   GET /api/v1/accounts/{account}/statements/{period}?format=json|html|csv
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cgi/api.h"
+#include "cgi/auth.h"
+#include "billing/statement.h"
+#include "lib/money.h"
+
+#define LEDGER_CSV_MAX 100000	/* rows in one export */
+
+/* "2026-11-01" or "2026-11-01T16:00:00Z" (UTC) → "2026-11-01 16:00:00" in v->str's place. */
+int
+tenant_valid_instant(const struct param_def *d, const char *s, struct param_value *v, char *err, size_t errlen)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t n = strlen(s);
+	int y, mo, da, h = 0, mi = 0, se = 0;
+
+	(void)d;
+	if (n != 10 && n != 20)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			goto bad;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	mo = (s[5] - '0') * 10 + (s[6] - '0');
+	da = (s[8] - '0') * 10 + (s[9] - '0');
+	if (n == 20) {
+		h = (s[11] - '0') * 10 + (s[12] - '0');
+		mi = (s[14] - '0') * 10 + (s[15] - '0');
+		se = (s[17] - '0') * 10 + (s[18] - '0');
+	}
+	if (y < 2000 || y > 2999 || mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || se > 59)
+		goto bad;
+	v->num = ((int64_t)y * 10000 + mo * 100 + da) * 1000000 + h * 10000 + mi * 100 + se;
+	return 0;
+bad:
+	snprintf(err, errlen, "must be a date like 2026-11-01 or a UTC time like 2026-11-01T16:00:00Z");
+	return -1;
+}
+
+/* The SQL DATETIME text of a validated instant. */
+void
+tenant_instant_sql(int64_t num, char *out, size_t outlen)
+{
+	int64_t date = num / 1000000, t = num % 1000000;
+
+	snprintf(out, outlen, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", (long long)(date / 10000),
+	    (long long)(date / 100 % 100), (long long)(date % 100), (long long)(t / 10000), (long long)(t / 100 % 100),
+	    (long long)(t % 100));
+}
+
+static const char *const ledger_kinds[] = {
+	"topup", "consumption", "fee", "adjustment", "refund", "emergency_credit", "emergency_repay", "transfer_in", "transfer_out", NULL
+};
+
+/* A CSV field: quoted, and a leading = + - @ defused so spreadsheets do not run it. */
+static void
+csv_field(struct buf *b, const char *s, int last)
+{
+	buf_puts(b, "\"");
+	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
+		if (!(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
+			buf_puts(b, "'");
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_puts(b, "\"\"");
+		else
+			buf_append(b, s, 1);
+	}
+	buf_puts(b, last ? "\"\r\n" : "\",");
+}
+
+void
+tenant_ledger(struct request *req)
+{
+	struct auth_user u;
+	struct db *db;
+	struct db_rows *rows;
+	int64_t account_id, site_id, page = request_int(req, "page", 1), per = request_int(req, "per_page", 50);
+	int64_t total = 0;
+	const char *kind = request_str(req, "kind", ""), *format = request_str(req, "format", "json");
+	const struct param_value *pf = params_get(&req->params, "from"), *pt = params_get(&req->params, "to");
+	char from[24] = "2000-01-01 00:00:00", to[24] = "2999-12-31 23:59:59", amt[MONEY_FMT_LEN], bal[MONEY_FMT_LEN];
+	int csv = strcmp(format, "csv") == 0, r, known = kind[0] == '\0';
+	cJSON *root = NULL, *arr = NULL;
+
+	for (int i = 0; !known && ledger_kinds[i] != NULL; i++)
+		known = strcmp(kind, ledger_kinds[i]) == 0;
+	if (!known) {
+		response_error(req, 400, "invalid_parameter", "kind must be one of topup, consumption, fee, adjustment, "
+		    "refund, emergency_credit, emergency_repay, transfer_in, transfer_out");
+		return;
+	}
+	if (!csv && strcmp(format, "json") != 0) {
+		response_error(req, 400, "invalid_parameter", "format must be json or csv");
+		return;
+	}
+	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
+		return;
+	if (pf != NULL)
+		tenant_instant_sql(pf->num, from, sizeof from);
+	if (pt != NULL)
+		tenant_instant_sql(pt->num, to, sizeof to);
+	if (csv) {
+		page = 1;
+		per = LEDGER_CSV_MAX;
+	} else if (db_query_int(db, &total, "SELECT COUNT(*) FROM ledger_entries WHERE account_id = ? AND (? = '' OR kind = ?) "
+	    "AND created_at >= ? AND created_at < ?", "issss", account_id, kind, kind, from, to) < 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	rows = db_query(db, "SELECT seq, kind, amount_fen, balance_after_fen, COALESCE(reference, ''), reason, "
+	    "DATE_FORMAT(created_at, '%Y-%m-%dT%H:%i:%sZ') FROM ledger_entries WHERE account_id = ? AND (? = '' OR kind = ?) "
+	    "AND created_at >= ? AND created_at < ? ORDER BY seq DESC LIMIT ? OFFSET ?", "issssii", account_id, kind, kind,
+	    from, to, per, (page - 1) * per);
+	if (rows == NULL) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (csv) {
+		struct response *resp = &req->resp;
+		char num[24], disp[96];
+
+		buf_reset(&resp->body);
+		buf_puts(&resp->body, "\xef\xbb\xbf" "seq,time_utc,kind,amount_yuan,balance_after_yuan,reference,reason\r\n");
+		while ((r = db_rows_next(rows)) == 1) {
+			snprintf(num, sizeof num, "%lld", (long long)db_rows_int(rows, 0));
+			csv_field(&resp->body, num, 0);
+			csv_field(&resp->body, db_rows_str(rows, 6), 0);
+			csv_field(&resp->body, db_rows_str(rows, 1), 0);
+			csv_field(&resp->body, money_format(db_rows_int(rows, 2), amt), 0);
+			csv_field(&resp->body, money_format(db_rows_int(rows, 3), bal), 0);
+			csv_field(&resp->body, db_rows_str(rows, 4), 0);
+			csv_field(&resp->body, db_rows_str(rows, 5), 1);
+		}
+		db_rows_free(rows);
+		if (r < 0) {
+			request_db_failed(req, db);
+			return;
+		}
+		resp->status = 200;
+		resp->content_type = "text/csv; charset=utf-8";
+		snprintf(disp, sizeof disp, "attachment; filename=\"ledger-%lld.csv\"", (long long)account_id);
+		response_header(req, "Content-Disposition", disp);
+		return;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "account", (double)account_id);
+	cJSON_AddNumberToObject(root, "page", (double)page);
+	cJSON_AddNumberToObject(root, "per_page", (double)per);
+	cJSON_AddNumberToObject(root, "total", (double)total);
+	arr = cJSON_AddArrayToObject(root, "entries");
+	while ((r = db_rows_next(rows)) == 1) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "seq", (double)db_rows_int(rows, 0));
+		cJSON_AddStringToObject(e, "kind", db_rows_str(rows, 1));
+		cJSON_AddNumberToObject(e, "amount_fen", (double)db_rows_int(rows, 2));
+		cJSON_AddNumberToObject(e, "balance_after_fen", (double)db_rows_int(rows, 3));
+		cJSON_AddStringToObject(e, "reference", db_rows_str(rows, 4));
+		cJSON_AddStringToObject(e, "reason", db_rows_str(rows, 5));
+		cJSON_AddStringToObject(e, "at", db_rows_str(rows, 6));
+		cJSON_AddItemToArray(arr, e);
+	}
+	db_rows_free(rows);
+	if (r < 0) {
+		cJSON_Delete(root);
+		request_db_failed(req, db);
+		return;
+	}
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
+
+void
+tenant_statements(struct request *req)
+{
+	struct auth_user u;
+	struct db *db;
+	struct db_rows *rows;
+	int64_t account_id, site_id;
+	cJSON *root, *arr;
+	int r;
+
+	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
+		return;
+	rows = db_query(db, "SELECT period, opening_fen, credits_fen, debits_fen, posted_fen, closing_fen, usage_fen, "
+	    "DATE_FORMAT(generated_at, '%Y-%m-%dT%H:%i:%sZ') FROM statements WHERE account_id = ? ORDER BY period DESC "
+	    "LIMIT 120", "i", account_id);
+	if (rows == NULL) {
+		request_db_failed(req, db);
+		return;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "account", (double)account_id);
+	arr = cJSON_AddArrayToObject(root, "statements");
+	while ((r = db_rows_next(rows)) == 1) {
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddNumberToObject(s, "period", (double)db_rows_int(rows, 0));
+		cJSON_AddNumberToObject(s, "opening_fen", (double)db_rows_int(rows, 1));
+		cJSON_AddNumberToObject(s, "credits_fen", (double)db_rows_int(rows, 2));
+		cJSON_AddNumberToObject(s, "debits_fen", (double)db_rows_int(rows, 3));
+		cJSON_AddNumberToObject(s, "posted_fen", (double)db_rows_int(rows, 4));
+		cJSON_AddNumberToObject(s, "closing_fen", (double)db_rows_int(rows, 5));
+		cJSON_AddNumberToObject(s, "usage_fen", (double)db_rows_int(rows, 6));
+		cJSON_AddStringToObject(s, "generated_at", db_rows_str(rows, 7));
+		cJSON_AddItemToArray(arr, s);
+	}
+	db_rows_free(rows);
+	if (r < 0) {
+		cJSON_Delete(root);
+		request_db_failed(req, db);
+		return;
+	}
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
+
+void
+tenant_statement_get(struct request *req)
+{
+	struct auth_user u;
+	struct db *db;
+	struct stmt st;
+	enum stmt_format fmt;
+	const char *format = request_str(req, "format", "json");
+	int64_t account_id, site_id, period = request_int(req, "period", 0);
+	char *text = NULL, disp[96];
+	size_t len = 0;
+	FILE *f;
+	int r;
+
+	if (period % 100 < 1 || period % 100 > 12) {
+		response_error(req, 400, "invalid_parameter", "path parameter 'period': must be a month like 202611");
+		return;
+	}
+	if ((strcmp(format, "json") != 0 && strcmp(format, "html") != 0 && strcmp(format, "csv") != 0) ||
+	    stmt_format_parse(format, &fmt) != 0) {
+		response_error(req, 400, "invalid_parameter", "format must be json, html or csv");
+		return;
+	}
+	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
+		return;
+	memset(&st, 0, sizeof st);
+	if ((r = statement_load(db, account_id, (int32_t)period, &st)) <= 0) {
+		if (r < 0)
+			request_db_failed(req, db);
+		else
+			response_error(req, 404, "statement_not_found", "there is no statement for %lld-%02lld yet",
+			    (long long)(period / 100), (long long)(period % 100));
+		stmt_free(&st);
+		return;
+	}
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		stmt_free(&st);
+		response_error(req, 500, "internal_error", "out of memory");
+		return;
+	}
+	stmt_render(&st, fmt, f);
+	fclose(f);
+	stmt_free(&st);
+	if (fmt == STMT_CSV) {
+		snprintf(disp, sizeof disp, "attachment; filename=\"statement-%lld-%lld.csv\"", (long long)account_id,
+		    (long long)period);
+		response_header(req, "Content-Disposition", disp);
+	}
+	if (fmt == STMT_HTML)
+		response_header(req, "Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'");
+	response_text(req, 200, fmt == STMT_JSON ? CONTENT_TYPE_JSON : fmt == STMT_HTML ? "text/html; charset=utf-8" :
+	    "text/csv; charset=utf-8", text, len);
+	free(text);
+}

@@ -1,0 +1,439 @@
+/*
+ * Usage and insights from the tenant's own consumption rows (docs/tenant.md):
+ *   GET /api/v1/accounts/{account}/usage?from&to&step=hour|day|month&energy
+ *   GET /api/v1/accounts/{account}/insights?days&shift_pct
+ *
+ * Buckets are local to the site's zone. A row without a band register is
+ * split over the TOU bands by the account's tariff schedule (rate_add, the
+ * statements' code); without a tariff it counts as "unsplit". Cost is what
+ * was rated (consumption.rated_nyuan), so a month's buckets add up to the
+ * charges of its statement before standing charges.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cgi/api.h"
+#include "cgi/auth.h"
+#include "billing/rate.h"
+#include "billing/tariff_store.h"
+#include "lib/log.h"
+#include "lib/xmalloc.h"
+
+#define USAGE_MAX_BUCKETS 1500
+#define USAGE_MAX_METERS 32
+#define NBANDS 5		/* sharp, peak, flat, valley, unsplit */
+
+static const char *const band_names[NBANDS] = { "sharp", "peak", "flat", "valley", "unsplit" };
+
+struct series {
+	int64_t first_key;
+	int n;
+	int64_t *energy_milli, *cost_nyuan;
+	int64_t (*band_milli)[NBANDS];
+	int64_t band_nyuan[NBANDS];	/* list-price cost per band over the whole range */
+	int64_t total_milli, total_nyuan;
+	int nmeters;
+	int64_t meter_id[USAGE_MAX_METERS];
+	char meter_code[USAGE_MAX_METERS][33];
+	int64_t *meter_milli[USAGE_MAX_METERS];
+	/* for insights: per local hour of day */
+	int64_t hour_milli[24];
+};
+
+static void
+series_init(struct series *s, int64_t first_key, int n)
+{
+	memset(s, 0, sizeof *s);
+	s->first_key = first_key;
+	s->n = n;
+	s->energy_milli = xcalloc((size_t)n, sizeof *s->energy_milli);
+	s->cost_nyuan = xcalloc((size_t)n, sizeof *s->cost_nyuan);
+	s->band_milli = xcalloc((size_t)n, sizeof *s->band_milli);
+}
+
+static void
+series_free(struct series *s)
+{
+	free(s->energy_milli);
+	free(s->cost_nyuan);
+	free(s->band_milli);
+	for (int i = 0; i < s->nmeters; i++)
+		free(s->meter_milli[i]);
+}
+
+/* The local billing month (yyyymm) of a UTC instant. */
+static int64_t
+period_of(const struct tz *z, int64_t utc)
+{
+	int y, m, d;
+
+	tz_civil_from_days(tz_floor_div(utc + tz_offset_at(z, utc, NULL, NULL), 86400), &y, &m, &d);
+	return (int64_t)y * 100 + m;
+}
+
+/* Σ over versions and tiers of one band's cells */
+static void
+cells_sum(const struct rate_result *r, int64_t milli[4], int64_t nyuan[4])
+{
+	for (int b = 0; b < 4; b++) {
+		milli[b] = nyuan[b] = 0;
+		for (int v = 0; v < r->nversions; v++)
+			for (int t = 0; t < TARIFF_MAX_TIERS; t++) {
+				milli[b] += r->cell[v][b][t].energy_milli;
+				nyuan[b] += r->cell[v][b][t].amount_nyuan;
+			}
+	}
+}
+
+/* Reads [from, to) of the account's consumption of energy into s. 0 or -1 (database). */
+static int
+series_fill(struct db *db, int64_t account_id, const char *energy, int64_t from, int64_t to, int step,
+    const struct tz *z, struct rate_ctx *ctx, struct series *s)
+{
+	struct db_rows *rows;
+	struct rate_state st;
+	struct rate_result *rr = NULL;
+	int64_t cur_meter = 0;
+	int mi = -1, r;
+	char err[256];
+
+	/* the period bounds let the (period, account_id) index do the work */
+	rows = db_query_stream(db, "SELECT c.meter_id, m.code, TIMESTAMPDIFF(SECOND, '1970-01-01', c.start_at), "
+	    "TIMESTAMPDIFF(SECOND, '1970-01-01', c.end_at), "
+	    "COALESCE(c.band, -1), c.energy_milli, c.rated_nyuan FROM consumption c JOIN meters m ON m.id = c.meter_id "
+	    "WHERE c.account_id = ? AND c.energy = ? AND c.period BETWEEN ? AND ? AND c.start_at >= FROM_UNIXTIME(?) "
+	    "AND c.start_at < FROM_UNIXTIME(?) ORDER BY c.meter_id, c.start_at", "isiiii", account_id, energy,
+	    period_of(z, from - 86400), period_of(z, to + 86400), from, to);
+	if (rows == NULL)
+		return -1;
+	while ((r = db_rows_next(rows)) == 1) {
+		int64_t meter = db_rows_int(rows, 0), start = db_rows_int(rows, 2), end = db_rows_int(rows, 3);
+		int64_t band = db_rows_int(rows, 4), milli = db_rows_int(rows, 5), nyuan = db_rows_int(rows, 6);
+		int64_t local = start + tz_offset_at(z, start, NULL, NULL), key = usage_bucket_key(local, step) - s->first_key;
+		int64_t split[NBANDS] = { 0 }, split_ny[NBANDS] = { 0 };
+
+		if (key < 0 || key >= s->n)
+			continue;
+		if (meter != cur_meter) {
+			cur_meter = meter;
+			memset(&st, 0, sizeof st);
+			rate_result_free(rr);
+			rr = ctx != NULL ? rate_result_new() : NULL;
+			mi = -1;
+			if (s->nmeters < USAGE_MAX_METERS) {
+				mi = s->nmeters++;
+				s->meter_id[mi] = meter;
+				snprintf(s->meter_code[mi], sizeof s->meter_code[mi], "%s", db_rows_str(rows, 1));
+				s->meter_milli[mi] = xcalloc((size_t)s->n, sizeof(int64_t));
+			}
+		}
+		if (band >= 0 && band < 4)
+			split[band] = milli;
+		else if (rr != NULL) {
+			struct rate_usage ru = { start, end, milli, RATE_BAND_SCHEDULE };
+			int64_t m0[4], n0[4], m1[4], n1[4];
+
+			cells_sum(rr, m0, n0);
+			if (rate_add(ctx, &st, &ru, rr, err, sizeof err) == 0) {
+				cells_sum(rr, m1, n1);
+				for (int b = 0; b < 4; b++) {
+					split[b] = m1[b] - m0[b];
+					split_ny[b] = n1[b] - n0[b];
+				}
+			} else
+				split[4] = milli;
+		} else
+			split[4] = milli;
+		s->energy_milli[key] += milli;
+		s->cost_nyuan[key] += nyuan;
+		s->total_milli += milli;
+		s->total_nyuan += nyuan;
+		for (int b = 0; b < NBANDS; b++) {
+			s->band_milli[key][b] += split[b];
+			s->band_nyuan[b] += split_ny[b];
+		}
+		if (mi >= 0)
+			s->meter_milli[mi][key] += milli;
+		s->hour_milli[tz_floor_div(local, 3600) - tz_floor_div(local, 86400) * 24] += milli;
+	}
+	rate_result_free(rr);
+	db_rows_free(rows);
+	return r < 0 ? -1 : 0;
+}
+
+static int64_t
+fen_of(int64_t nyuan)
+{
+	return nyuan >= 0 ? (nyuan + 5000000) / 10000000 : -((-nyuan + 5000000) / 10000000);
+}
+
+/* The site's zone and, when the account has a tariff for energy, a rating context. */
+struct usage_env {
+	struct tariff_store *store;
+	const struct tz *z;
+	struct rate_ctx *ctx;
+	char tariff[65];
+};
+
+static int
+usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t site_id, const char *energy,
+    struct usage_env *e)
+{
+	const struct calendar *cal;
+	struct tariff_terms terms;
+	char err[256];
+	int r;
+
+	memset(e, 0, sizeof *e);
+	e->store = tariff_store_new();
+	if (tariff_store_site(e->store, db, site_id, &e->z, &cal, err, sizeof err) != 0) {
+		log_error("usage: site %lld: %s", (long long)site_id, err);
+		response_error(req, 500, "internal_error", "the site's time zone cannot be loaded; it has been logged");
+		return -1;
+	}
+	if ((r = tariff_store_terms(db, account_id, energy, &terms)) < 0) {
+		request_db_failed(req, db);
+		return -1;
+	}
+	if (r == 1 && (e->ctx = tariff_store_ctx(e->store, db, terms.doc_id, site_id, &terms.ov, err, sizeof err)) == NULL)
+		log_warn("usage: account %lld: no rating context (%s); bands unsplit", (long long)account_id, err);
+	if (r == 1)
+		snprintf(e->tariff, sizeof e->tariff, "%s", terms.code);
+	return 0;
+}
+
+static void
+usage_env_free(struct usage_env *e)
+{
+	tariff_store_free(e->store);
+}
+
+static cJSON *
+series_json(const struct series *s, int step, int with_meters)
+{
+	cJSON *o = cJSON_CreateObject(), *b = cJSON_AddArrayToObject(o, "buckets"), *bands;
+	char t[40];
+
+	cJSON_AddNumberToObject(o, "energy_milli", (double)s->total_milli);
+	cJSON_AddNumberToObject(o, "cost_fen", (double)fen_of(s->total_nyuan));
+	for (int i = 0; i < s->n; i++) {
+		cJSON *x = cJSON_CreateObject(), *bm = cJSON_AddObjectToObject(x, "bands_milli");
+		tz_format_local(usage_bucket_start(s->first_key + i, step), t, sizeof t);
+		cJSON_AddStringToObject(x, "start", t);
+		cJSON_AddNumberToObject(x, "energy_milli", (double)s->energy_milli[i]);
+		cJSON_AddNumberToObject(x, "cost_fen", (double)fen_of(s->cost_nyuan[i]));
+		for (int k = 0; k < NBANDS; k++)
+			cJSON_AddNumberToObject(bm, band_names[k], (double)s->band_milli[i][k]);
+		cJSON_AddItemToArray(b, x);
+	}
+	bands = cJSON_AddObjectToObject(o, "bands");
+	for (int k = 0; k < NBANDS; k++) {
+		cJSON *x = cJSON_AddObjectToObject(bands, band_names[k]);
+		int64_t m = 0;
+		for (int i = 0; i < s->n; i++)
+			m += s->band_milli[i][k];
+		cJSON_AddNumberToObject(x, "energy_milli", (double)m);
+		cJSON_AddNumberToObject(x, "list_cost_fen", (double)fen_of(s->band_nyuan[k]));
+	}
+	if (with_meters) {
+		cJSON *ms = cJSON_AddArrayToObject(o, "meters");
+		for (int i = 0; i < s->nmeters; i++) {
+			cJSON *m = cJSON_CreateObject(), *v = cJSON_AddArrayToObject(m, "energy_milli");
+			cJSON_AddNumberToObject(m, "id", (double)s->meter_id[i]);
+			cJSON_AddStringToObject(m, "code", s->meter_code[i]);
+			for (int k = 0; k < s->n; k++)
+				cJSON_AddItemToArray(v, cJSON_CreateNumber((double)s->meter_milli[i][k]));
+			cJSON_AddItemToArray(ms, m);
+		}
+	}
+	return o;
+}
+
+static const char *
+energy_param(struct request *req)
+{
+	const char *e = request_str(req, "energy", "electricity");
+
+	return strcmp(e, "electricity") == 0 || strcmp(e, "water") == 0 || strcmp(e, "gas") == 0 ? e : NULL;
+}
+
+void
+tenant_usage(struct request *req)
+{
+	const struct param_value *pf = params_get(&req->params, "from"), *pt = params_get(&req->params, "to");
+	int step = usage_step_parse(request_str(req, "step", "day"));
+	const char *energy = energy_param(req);
+	struct auth_user u;
+	struct usage_env env;
+	struct series cur, prev;
+	struct db *db;
+	int64_t account_id, site_id, from, to, lfrom, lto, k0, k1, span;
+	char a[24], b[24];
+	int hoff;
+	cJSON *root;
+
+	if (step < 0 || energy == NULL) {
+		response_error(req, 400, "invalid_parameter", step < 0 ? "step must be hour, day or month" :
+		    "energy must be electricity, water or gas");
+		return;
+	}
+	if (pf == NULL || pt == NULL) {
+		response_error(req, 400, "missing_parameter", "from and to are required (UTC: 2026-11-01T16:00:00Z)");
+		return;
+	}
+	tenant_instant_sql(pf->num, a, sizeof a);
+	tenant_instant_sql(pt->num, b, sizeof b);
+	/* the text is UTC: read without a zone it is those seconds */
+	if (tz_parse_iso(a, strlen(a), &from, &hoff) != 0 || tz_parse_iso(b, strlen(b), &to, &hoff) != 0 || to <= from) {
+		response_error(req, 400, "invalid_parameter", "to must be after from");
+		return;
+	}
+	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
+		return;
+	if (usage_env_load(req, db, account_id, site_id, energy, &env) != 0) {
+		usage_env_free(&env);
+		return;
+	}
+	lfrom = from + tz_offset_at(env.z, from, NULL, NULL);
+	lto = to - 1 + tz_offset_at(env.z, to - 1, NULL, NULL);
+	k0 = usage_bucket_key(lfrom, step);
+	k1 = usage_bucket_key(lto, step);
+	if (k1 - k0 + 1 > USAGE_MAX_BUCKETS) {
+		usage_env_free(&env);
+		response_error(req, 400, "range_too_long", "that is %lld buckets; at most %d: use a longer step or a shorter range",
+		    (long long)(k1 - k0 + 1), USAGE_MAX_BUCKETS);
+		return;
+	}
+	span = to - from;
+	series_init(&cur, k0, (int)(k1 - k0 + 1));
+	/* the period before, of the same length, bucketed the same way */
+	series_init(&prev, usage_bucket_key(lfrom - span, step), (int)(k1 - k0 + 1));
+	if (series_fill(db, account_id, energy, from, to, step, env.z, env.ctx, &cur) != 0 ||
+	    series_fill(db, account_id, energy, from - span, from, step, env.z, env.ctx, &prev) != 0) {
+		series_free(&cur);
+		series_free(&prev);
+		usage_env_free(&env);
+		request_db_failed(req, db);
+		return;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "account", (double)account_id);
+	cJSON_AddStringToObject(root, "energy", energy);
+	cJSON_AddStringToObject(root, "step", request_str(req, "step", "day"));
+	cJSON_AddStringToObject(root, "timezone", tz_name(env.z));
+	if (env.tariff[0])
+		cJSON_AddStringToObject(root, "tariff", env.tariff);
+	else
+		cJSON_AddNullToObject(root, "tariff");
+	cJSON_AddItemToObject(root, "current", series_json(&cur, step, 1));
+	cJSON_AddItemToObject(root, "previous", series_json(&prev, step, 0));
+	series_free(&cur);
+	series_free(&prev);
+	usage_env_free(&env);
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
+
+/* The price per band of the version in effect now (0 when a band is unpriced). */
+static int
+current_prices(struct rate_ctx *ctx, int64_t now, int64_t price[4])
+{
+	const struct tariff *t = rate_tariff(ctx);
+	int v = -1;
+
+	for (int i = 0; i < t->nversions; i++)
+		if (rate_version_start(ctx, i) <= now)
+			v = i;
+	if (v < 0)
+		return 0;
+	for (int b = 0; b < 4; b++)
+		price[b] = t->versions[v].has_price[b] ? rate_price(ctx, v, b, 0) : 0;
+	return 1;
+}
+
+void
+tenant_insights(struct request *req)
+{
+	int64_t days = request_int(req, "days", 30), shift = request_int(req, "shift_pct", 20);
+	struct auth_user u;
+	struct usage_env env;
+	struct series s;
+	struct insight_in in;
+	struct insight_out out;
+	struct db *db;
+	int64_t account_id, site_id, now = (int64_t)time(NULL), lnow, kend, from, day_milli[INSIGHT_MAX_DAYS];
+	int weekend[INSIGHT_MAX_DAYS];
+	cJSON *root, *arr;
+	char t[40];
+
+	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
+		return;
+	if (usage_env_load(req, db, account_id, site_id, "electricity", &env) != 0) {
+		usage_env_free(&env);
+		return;
+	}
+	/* whole local days up to today's start */
+	lnow = now + tz_offset_at(env.z, now, NULL, NULL);
+	kend = usage_bucket_key(lnow, USAGE_DAY);
+	if (tz_local_to_utc(env.z, usage_bucket_start(kend - days, USAGE_DAY), &from) != 0)
+		from = now - days * 86400;
+	series_init(&s, kend - days, (int)days);
+	if (series_fill(db, account_id, "electricity", from, now - (lnow - usage_bucket_start(kend, USAGE_DAY)), USAGE_DAY,
+	    env.z, env.ctx, &s) != 0) {
+		series_free(&s);
+		usage_env_free(&env);
+		request_db_failed(req, db);
+		return;
+	}
+	memset(&in, 0, sizeof in);
+	in.ndays = (int)days;
+	for (int i = 0; i < days; i++) {
+		int wd = tz_weekday(s.first_key + i);
+		day_milli[i] = s.energy_milli[i];
+		weekend[i] = wd == 0 || wd == 6;
+	}
+	in.day_milli = day_milli;
+	in.day_weekend = weekend;
+	for (int h = 0; h < 5; h++)
+		in.night_milli += s.hour_milli[h];
+	in.night_hours = days * 5;
+	for (int i = 0; i < s.n; i++)
+		for (int b = 0; b < 4; b++)
+			in.band_milli[b] += s.band_milli[i][b];
+	in.has_price = env.ctx != NULL && current_prices(env.ctx, now, in.price_uyuan);
+	in.shift_pct = (int)shift;
+	insights_compute(&in, &out);
+
+	root = cJSON_CreateObject();
+	cJSON_AddNumberToObject(root, "account", (double)account_id);
+	cJSON_AddNumberToObject(root, "days", (double)days);
+	cJSON_AddNumberToObject(root, "energy_milli", (double)out.total_milli);
+	cJSON_AddNumberToObject(root, "unsplit_milli", (double)(s.total_milli - out.total_milli));
+	cJSON_AddNumberToObject(root, "peak_share_bp", (double)out.peak_share_bp);
+	cJSON_AddNumberToObject(root, "shift_pct", (double)shift);
+	cJSON_AddNumberToObject(root, "shift_milli", (double)out.shift_milli);
+	if (in.has_price) {
+		cJSON_AddNumberToObject(root, "shift_saving_fen", (double)out.shift_saving_fen);
+		cJSON_AddNumberToObject(root, "peak_price_uyuan", (double)out.peak_price_uyuan);
+		cJSON_AddNumberToObject(root, "valley_price_uyuan", (double)in.price_uyuan[3]);
+	} else
+		cJSON_AddNullToObject(root, "shift_saving_fen");
+	cJSON_AddNumberToObject(root, "night_base_w", (double)out.night_base_w);
+	cJSON_AddNumberToObject(root, "weekday_avg_w", (double)out.weekday_avg_w);
+	cJSON_AddNumberToObject(root, "weekend_avg_w", (double)out.weekend_avg_w);
+	cJSON_AddNumberToObject(root, "baseline_day_milli", (double)out.baseline_milli);
+	arr = cJSON_AddArrayToObject(root, "standout_days");
+	for (int i = 0; i < out.nstandout; i++) {
+		cJSON *d = cJSON_CreateObject();
+		tz_format_local(usage_bucket_start(s.first_key + out.standout[i], USAGE_DAY), t, sizeof t);
+		t[10] = '\0';
+		cJSON_AddStringToObject(d, "date", t);
+		cJSON_AddNumberToObject(d, "energy_milli", (double)day_milli[out.standout[i]]);
+		cJSON_AddItemToArray(arr, d);
+	}
+	series_free(&s);
+	usage_env_free(&env);
+	response_json(req, 200, root);
+	cJSON_Delete(root);
+}
