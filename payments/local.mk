@@ -4,14 +4,17 @@
 noinst_LIBRARIES += payments/libpayments.a
 payments_libpayments_a_SOURCES = \
 	payments/wechat.c payments/wechat.h \
-	payments/alipay.c payments/alipay.h
+	payments/alipay.c payments/alipay.h \
+	payments/wechat_bill.c payments/wechat_bill.h
 PAYMENTS_LIBS = payments/libpayments.a
 
-pay_unit = tests/unit/test-wechat
+pay_unit = tests/unit/test-wechat tests/unit/test-wechat-bill
 unit_tests += $(pay_unit)
 check_PROGRAMS += $(pay_unit)
 tests_unit_test_wechat_SOURCES = tests/unit/test-wechat.c tests/unit/unit.h
 tests_unit_test_wechat_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
+tests_unit_test_wechat_bill_SOURCES = tests/unit/test-wechat-bill.c tests/unit/unit.h
+tests_unit_test_wechat_bill_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
 
 if FUZZING
 fuzzers += tests/fuzz/fuzz-wechat-notify

@@ -1,12 +1,13 @@
 /* libFuzzer: what an attacker controls at the notify endpoints — the
  * WeChat envelope, the decrypted transaction, the GCM decryption of
- * arbitrary ciphertext, and Alipay's form body. */
+ * arbitrary ciphertext, Alipay's form body, and the trade bill. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "payments/alipay.h"
 #include "payments/wechat.h"
+#include "payments/wechat_bill.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,6 +41,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)alipay_sign_content(&ap, content, sizeof content);
 		(void)alipay_match(&o, &ap);
 		alipay_params_free(&ap);
+	}
+	{
+		struct wechat_bill b;
+		if (wechat_bill_parse(s, size, &b, err, sizeof err) == 0) {
+			struct recon_report r;
+			if (b.nrows != b.summary_count)
+				__builtin_trap();	/* a parsed bill always adds up */
+			if (recon_compare(&b, NULL, 0, &r) == 0)
+				recon_report_free(&r);
+			wechat_bill_free(&b);
+		}
 	}
 	return 0;
 }
