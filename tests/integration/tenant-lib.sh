@@ -23,18 +23,17 @@ for i in 1 2 3; do
 	fi
 done
 
-# req JAR METHOD PATH [BODY] [EXTRA CURL ARGS...]: the answer in $T/body, the
+# req JAR METHOD PATH [BODY]: the answer in $T/body, its headers in $T/h, the
 # status in $code; cookie writes carry the jar's CSRF token
 req() {
-	_jar=$T/jar.$1 _m=$2 _p=$3 _b=${4:-}
-	shift 4 2>/dev/null || shift $#
+	_jar=$T/jar.$1
 	_csrf=$(cat "$_jar.csrf" 2>/dev/null)
-	if [ -n "$_b" ]; then
-		code=$(curl -s -o "$T/body" -w '%{http_code}' -b "$_jar" -c "$_jar" -X "$_m" \
-		    -H "X-CSRF-Token: $_csrf" -H 'Content-Type: application/json' -d "$_b" "$@" "$URL$_p")
+	if [ -n "${4:-}" ]; then
+		code=$(curl -s -o "$T/body" -D "$T/h" -w '%{http_code}' -b "$_jar" -c "$_jar" -X "$2" \
+		    -H "X-CSRF-Token: $_csrf" -H 'Content-Type: application/json' -d "$4" "$URL$3")
 	else
-		code=$(curl -s -o "$T/body" -w '%{http_code}' -b "$_jar" -c "$_jar" -X "$_m" \
-		    -H "X-CSRF-Token: $_csrf" "$@" "$URL$_p")
+		code=$(curl -s -o "$T/body" -D "$T/h" -w '%{http_code}' -b "$_jar" -c "$_jar" -X "$2" \
+		    -H "X-CSRF-Token: $_csrf" "$URL$3")
 	fi
 }
 # signin JAR PHONE [PASSWORD]: a browser session kept in the jar
