@@ -145,7 +145,7 @@ claim_sql(void)
 
 	off += (size_t)snprintf(s + off, cap - off,
 	    "SELECT o.id, o.kind, o.dedupe_key, COALESCE(o.account_id, 0), o.payload, o.attempts,"
-	    " o.created_at FROM outbox o WHERE o.status IN ('pending', 'running') AND o.next_attempt_at <= ?"
+	    " o.created_at FROM outbox o WHERE o.status = ? AND o.next_attempt_at <= ?"
 	    " AND (");
 	for (const struct job_handler *h = job_handlers; h->prefix != NULL; h++) {
 		off += (size_t)snprintf(s + off, cap - off, "%so.kind LIKE '", h == job_handlers ? "" : " OR ");
@@ -174,20 +174,17 @@ free_rows(struct thread *t)
 	t->nrows = 0;
 }
 
+/* one status per query keeps the index order (status, next_attempt_at),
+ * so a long queue costs a claim no more than a short one */
 static int
-claim_fn(struct db *db, void *arg)
+claim_pass(struct db *db, struct thread *t, const char *status, const char *now_s)
 {
-	struct thread *t = arg;
 	struct worker_conf *c = t->conf;
-	int64_t now = worker_now_us();
-	char now_s[32], lease_s[32];
 	struct db_rows *rows;
 	int rc;
 
-	free_rows(t);
-	worker_sql_time(now, now_s);
-	worker_sql_time(now + (int64_t)c->lease_s * 1000000, lease_s);
-	rows = db_query(db, t->claim_sql, "siii", now_s, c->site_id, c->site_id, (int64_t)c->batch);
+	rows = db_query(db, t->claim_sql, "ssiii", status, now_s, c->site_id, c->site_id,
+	    (int64_t)(c->batch - t->nrows));
 	if (rows == NULL)
 		return -1;
 	while ((rc = db_rows_next(rows)) == 1 && t->nrows < CLAIM_MAX) {
@@ -206,7 +203,24 @@ claim_fn(struct db *db, void *arg)
 		r->job.attempt = r->prior_attempts + 1;
 	}
 	db_rows_free(rows);
-	if (rc < 0)
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+claim_fn(struct db *db, void *arg)
+{
+	struct thread *t = arg;
+	struct worker_conf *c = t->conf;
+	int64_t now = worker_now_us();
+	char now_s[32], lease_s[32];
+
+	free_rows(t);
+	worker_sql_time(now, now_s);
+	worker_sql_time(now + (int64_t)c->lease_s * 1000000, lease_s);
+	/* pending rows first, then running ones whose lease ran out (a worker died) */
+	if (claim_pass(db, t, "pending", now_s) != 0)
+		return -1;
+	if (t->nrows < c->batch && claim_pass(db, t, "running", now_s) != 0)
 		return -1;
 	for (int i = 0; i < t->nrows; i++) {
 		struct claimed *r = &t->rows[i];
