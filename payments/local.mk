@@ -28,7 +28,8 @@ EXTRA_DIST += tests/fuzz/fuzz-wechat-notify.c
 # prepay-api's payment handlers and the libcurl client
 payments_libpayments_a_SOURCES += \
 	payments/pay_store.c payments/pay_store.h \
-	payments/wechat_client.c payments/wechat_client.h
+	payments/wechat_client.c payments/wechat_client.h \
+	payments/pay_recon.c payments/pay_recon.h
 payments_libpayments_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 prepay_api_SOURCES += cgi/pay.c cgi/topup.c
 prepay_api_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
@@ -45,7 +46,10 @@ EXTRA_DIST += payments/sandbox/prepay-sandbox.js payments/sandbox/keys.sh
 # a private payment stack per test (pay-lib.sh): sandbox keys, prepay-api,
 # nginx, prepay-sandbox; WeChat Pay played by Node (pay-notify.js)
 pay_integration = tests/integration/pay-attacks.sh tests/integration/pay-duplicates.sh \
-	tests/integration/pay-restore.sh tests/integration/pay-crash.sh
+	tests/integration/pay-restore.sh tests/integration/pay-crash.sh tests/integration/pay-recon.sh
+check_PROGRAMS += tests/integration/pay-recon
+tests_integration_pay_recon_SOURCES = tests/integration/pay-recon.c
+tests_integration_pay_recon_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS) $(CURL_LIBS)
 integration_tests += $(pay_integration)
 EXTRA_DIST += $(pay_integration) tests/integration/pay-lib.sh tests/integration/pay-notify.js docs/payments.md
 # the credited-notifications/s benchmark (deploy/stack bench runs tests/bench/*.sh)

@@ -188,7 +188,7 @@ on_header(char *p, size_t size, size_t n, void *arg)
 
 static int
 call_once(const struct pay_wechat *w, const char *method, const char *path_query, const char *body,
-    struct wechat_response *out, CURLcode *cc, char *err, size_t errlen)
+    struct wechat_response *out, CURLcode *cc, char *err, size_t errlen, const char *full_url)
 {
 	CURL *h = curl_easy_init();
 	struct curl_slist *hdrs = NULL;
@@ -215,7 +215,7 @@ call_once(const struct pay_wechat *w, const char *method, const char *path_query
 			goto out;
 		}
 	}
-	snprintf(url, sizeof url, "%s%s", w->api_url, path_query);
+	snprintf(url, sizeof url, "%s%s", full_url ? "" : w->api_url, full_url ? full_url : path_query);
 	snprintf(line, sizeof line, "Authorization: %s", auth);
 	hdrs = curl_slist_append(hdrs, line);
 	hdrs = curl_slist_append(hdrs, "Accept: application/json");
@@ -243,6 +243,15 @@ call_once(const struct pay_wechat *w, const char *method, const char *path_query
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &out->status);
 	set(out->request_id, sizeof out->request_id, s.request_id);
+	if (full_url != NULL) {
+		/* a bill download is not signed: the caller checks its SHA1 */
+		out->verified = WECHAT_VERIFY_OK;
+		out->body = s.data;
+		out->body_len = s.len;
+		s.data = NULL;
+		rc = 0;
+		goto out;
+	}
 	sg.serial = s.serial;
 	sg.signature = s.signature;
 	sg.timestamp = s.timestamp;
@@ -275,7 +284,7 @@ wechat_call(const struct pay_wechat *w, const char *method, const char *path_que
 
 	memset(out, 0, sizeof *out);
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (call_once(w, method, path_query, body, out, &cc, err, errlen) == 0)
+		if (call_once(w, method, path_query, body, out, &cc, err, errlen, NULL) == 0)
 			return 0;
 		/* repeat only what cannot have been done twice */
 		if (cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST &&
@@ -284,4 +293,19 @@ wechat_call(const struct pay_wechat *w, const char *method, const char *path_que
 		log_warn("WeChat Pay: %s; trying once more", err);
 	}
 	return -1;
+}
+
+int
+wechat_download(const struct pay_wechat *w, const char *url, struct wechat_response *out, char *err, size_t errlen)
+{
+	const char *p = strstr(url, "://");
+	CURLcode cc;
+
+	memset(out, 0, sizeof *out);
+	/* the signature covers the path and query of the download URL */
+	if (p == NULL || (p = strchr(p + 3, '/')) == NULL) {
+		snprintf(err, errlen, "download_url '%.100s' is not an http(s) URL", url);
+		return -1;
+	}
+	return call_once(w, "GET", p, NULL, out, &cc, err, errlen, url);
 }

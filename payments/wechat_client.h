@@ -52,4 +52,8 @@ void wechat_response_free(struct wechat_response *);
 int wechat_call(const struct pay_wechat *, const char *method, const char *path_query, const char *body,
     struct wechat_response *, char *err, size_t errlen);
 
+/* GETs a bill's download_url with our signature; the answer is not
+ * signed (check its SHA1). 0 with out->status and body, or -1. */
+int wechat_download(const struct pay_wechat *, const char *url, struct wechat_response *, char *err, size_t errlen);
+
 #endif

@@ -202,6 +202,30 @@ async function pay(o, opt) {
 	else await send();
 }
 
+// The trade bill of one Beijing day: BOM, backtick-prefixed values, yuan, summary.
+const bills = new Map();
+const yuan = (fen) => `${Math.floor(fen / 100)}.${String(fen % 100).padStart(2, '0')}`;
+function tradeBill(date) {
+	const rows = [];
+	let total = 0;
+	for (const o of orders.values()) {
+		if (o.state !== 'SUCCESS' || !o.success_time) continue;
+		const bj = new Date(Date.parse(o.success_time) + 8 * 3600 * 1000).toISOString();
+		if (bj.slice(0, 10) !== date) continue;
+		const fen = o.paid_total ?? o.total;
+		total += fen;
+		rows.push([`${bj.slice(0, 10)} ${bj.slice(11, 19)}`, o.paid_appid || o.appid, o.paid_mchid || o.mchid, '0', '',
+			o.transaction_id, o.out_trade_no, o.openid || '', o.trade_type, 'SUCCESS', 'OTHERS', 'CNY', yuan(fen), '0.00',
+			'0', '0', '0.00', '0.00', '', '', 'Prepaid energy top-up', '', '0.00000', '0.60%', yuan(fen), '0.00', '']);
+	}
+	const line = (v) => v.map((x) => `\`${x}`).join(',');
+	return '\uFEFF交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,货币种类,' +
+		'应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,商品名称,商户数据包,手续费,费率,' +
+		'订单金额,申请退款金额,费率备注\r\n' + rows.map((r) => line(r) + '\r\n').join('') +
+		'总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额\r\n' +
+		line([rows.length, yuan(total), '0.00', '0.00', '0.00000', yuan(total), '0.00']) + '\r\n';
+}
+
 const payPage = (no) => `<!doctype html><meta charset="utf-8"><title>Sandbox WeChat Pay</title>
 <h1>Sandbox WeChat Pay</h1><p>Order <code>${no}</code></p>
 <button onclick="fetch(location.pathname,{method:'POST',body:'{}'}).then(r=>r.json()).then(j=>document.getElementById('s').textContent=j.state)">Pay</button>
@@ -248,6 +272,21 @@ async function handle(req, res) {
 		if (o.state === 'SUCCESS') return fail(res, 400, 'ORDERPAID', 'order is paid');
 		o.state = 'CLOSED';
 		return answer(res, 204);
+	}
+	if (req.method === 'GET' && u.pathname === '/v3/bill/tradebill') {
+		const date = u.searchParams.get('bill_date') || '';
+		if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) return fail(res, 400, 'PARAM_ERROR', 'bill_date');
+		if (u.searchParams.get('tar_type')) return fail(res, 400, 'PARAM_ERROR', 'the sandbox serves plain bills only');
+		const bill = tradeBill(date);
+		bills.set(date, bill);
+		return answer(res, 200, { hash_type: 'SHA1', hash_value: crypto.createHash('sha1').update(bill).digest('hex'),
+			download_url: `${sb.public_url || `http://${host}:${port}`}/v3/billdownload/file?token=${date}` });
+	}
+	if (req.method === 'GET' && u.pathname === '/v3/billdownload/file') {
+		const bill = bills.get(u.searchParams.get('token'));
+		if (!bill) return fail(res, 400, 'INVALID_REQUEST', 'ask /v3/bill/tradebill first');
+		res.writeHead(200, { 'Content-Type': 'text/csv; charset=utf-8' });	// the real download is unsigned too
+		return res.end(bill);
 	}
 	fail(res, 404, 'NOT_FOUND', `${req.method} ${u.pathname} is not in the sandbox`);
 }

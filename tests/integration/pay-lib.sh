@@ -58,7 +58,9 @@ CONF=$T/prepay.conf
 	echo "threads = ${PAY_API_THREADS:-8}"
 	echo "[log]"
 	echo "level = info"
-	sed -e "/^\[wechatpay\]/a api_url = $SB\nnotify_url = $URL/pay/wechat/notify\ntimeout_ms = 3000" \
+	# a merchant id of this run's own, so reconciliation sees only its payments
+	sed -e "s/^mchid = .*/mchid = 19$(printf '%08d' $(( $(od -An -N4 -tu4 /dev/urandom) % 100000000 )))/" \
+	    -e "/^\[wechatpay\]/a api_url = $SB\nnotify_url = $URL/pay/wechat/notify\ntimeout_ms = 3000" \
 	    -e "/^\[sandbox\]/a listen = 127.0.0.1:$SB_PORT\ntime_scale = ${PAY_TIME_SCALE:-1000}\npublic_url = $SB" "$T/keys.conf"
 } >"$CONF"
 

@@ -38,7 +38,7 @@ const txn = {
 	appid: a.appid || wp.appid, mchid: a.mchid || wp.mchid, out_trade_no: a.order,
 	transaction_id: a.txn || `4200${Date.now()}${crypto.randomInt(1e6)}`, trade_type: 'NATIVE',
 	trade_state: a.state || 'SUCCESS', trade_state_desc: '支付成功', bank_type: 'OTHERS', attach: '',
-	success_time: '2026-11-28T10:34:56+08:00', payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
+	success_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'), payer: { openid: 'oUpF8uMuAJO_M2pxb1Q9zNjWeS6o' },
 	amount: { total: Number(a.total), payer_total: Number(a.total), currency: a.currency || 'CNY', payer_currency: 'CNY' },
 };
 
