@@ -29,7 +29,8 @@ EXTRA_DIST += tests/fuzz/fuzz-wechat-notify.c
 payments_libpayments_a_SOURCES += \
 	payments/pay_store.c payments/pay_store.h \
 	payments/wechat_client.c payments/wechat_client.h \
-	payments/pay_recon.c payments/pay_recon.h
+	payments/pay_recon.c payments/pay_recon.h \
+	payments/pay_sweep.c payments/pay_sweep.h
 payments_libpayments_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 prepay_api_SOURCES += cgi/pay.c cgi/topup.c
 prepay_api_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
@@ -46,10 +47,13 @@ EXTRA_DIST += payments/sandbox/prepay-sandbox.js payments/sandbox/keys.sh
 # a private payment stack per test (pay-lib.sh): sandbox keys, prepay-api,
 # nginx, prepay-sandbox; WeChat Pay played by Node (pay-notify.js)
 pay_integration = tests/integration/pay-attacks.sh tests/integration/pay-duplicates.sh \
-	tests/integration/pay-restore.sh tests/integration/pay-crash.sh tests/integration/pay-recon.sh
-check_PROGRAMS += tests/integration/pay-recon
+	tests/integration/pay-restore.sh tests/integration/pay-crash.sh tests/integration/pay-recon.sh \
+	tests/integration/pay-sweep.sh
+check_PROGRAMS += tests/integration/pay-recon tests/integration/pay-sweep
+tests_integration_pay_sweep_SOURCES = tests/integration/pay-sweep.c
+tests_integration_pay_sweep_LDADD = $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
 tests_integration_pay_recon_SOURCES = tests/integration/pay-recon.c
-tests_integration_pay_recon_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS) $(CURL_LIBS)
+tests_integration_pay_recon_LDADD = $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
 integration_tests += $(pay_integration)
 EXTRA_DIST += $(pay_integration) tests/integration/pay-lib.sh tests/integration/pay-notify.js docs/payments.md
 # the credited-notifications/s benchmark (deploy/stack bench runs tests/bench/*.sh)
