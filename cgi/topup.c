@@ -3,6 +3,8 @@
  * (stored first), GET /api/v1/topups/{out_trade_no} reports it and, while
  * it is unpaid, asks the provider (a lost notification still credits).
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -215,6 +217,34 @@ topup_create(struct request *req)
 	cJSON_Delete(root);
 }
 
+/*
+ * A status page polls every few seconds; WeChat Pay limits how often an
+ * order may be queried. Each process asks about one order at most once per
+ * TOPUP_QUERY_EVERY_S (a small table by hash: a collision only delays).
+ */
+#define TOPUP_QUERY_EVERY_S 3
+#define TOPUP_QUERY_SLOTS 4096
+static pthread_mutex_t topup_query_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct { uint32_t hash; int64_t at; } topup_queried[TOPUP_QUERY_SLOTS];
+
+static int
+topup_query_due(const char *no, int64_t now)
+{
+	uint32_t h = 2166136261u;
+	int due;
+
+	for (const char *p = no; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;	/* FNV-1a */
+	pthread_mutex_lock(&topup_query_lock);
+	due = topup_queried[h % TOPUP_QUERY_SLOTS].hash != h || now - topup_queried[h % TOPUP_QUERY_SLOTS].at >= TOPUP_QUERY_EVERY_S;
+	if (due) {
+		topup_queried[h % TOPUP_QUERY_SLOTS].hash = h;
+		topup_queried[h % TOPUP_QUERY_SLOTS].at = now;
+	}
+	pthread_mutex_unlock(&topup_query_lock);
+	return due;
+}
+
 /* Asks WeChat Pay about an unpaid order and credits it if paid. */
 static void
 topup_query(struct request *req, const struct pay_wechat *w, struct db *db, const struct pay_order *o)
@@ -264,7 +294,7 @@ topup_get(struct request *req)
 	if (topup_authorize(req, o.account_id) != 0)
 		return;
 	if (strcmp(o.status, "created") == 0 && strcmp(o.provider, "wechat") == 0 &&
-	    (w = pay_wechat_config(req)) != NULL && w->can_order) {
+	    (w = pay_wechat_config(req)) != NULL && w->can_order && topup_query_due(o.out_trade_no, (int64_t)time(NULL))) {
 		topup_query(req, w, db, &o);
 		if (pay_order_load(db, no, &o) < 0) {
 			request_db_failed(req, db);
