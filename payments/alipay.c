@@ -221,3 +221,94 @@ alipay_match(const struct alipay_order *o, const struct alipay_params *ap)
 		return ALIPAY_MATCH_AMOUNT;
 	return ALIPAY_MATCH_OK;
 }
+
+long
+alipay_form_encode(const struct alipay_params *ap, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (int i = 0; i < ap->n; i++) {
+		for (int part = 0; part < 2; part++) {
+			const unsigned char *s = (const unsigned char *)(part ? ap->p[i].value : ap->p[i].key);
+			if (o + 2 > outlen)
+				return -1;
+			if (part)
+				out[o++] = '=';
+			else if (i > 0)
+				out[o++] = '&';
+			for (; *s; s++) {
+				int plain = (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+				    *s == '-' || *s == '_' || *s == '.' || *s == '~';
+				if (o + (plain ? 1 : 3) + 1 > outlen)
+					return -1;
+				if (plain)
+					out[o++] = (char)*s;
+				else {
+					out[o++] = '%';
+					out[o++] = hex[*s >> 4];
+					out[o++] = hex[*s & 15];
+				}
+			}
+		}
+	}
+	if (o >= outlen)
+		return -1;
+	out[o] = '\0';
+	return (long)o;
+}
+
+/* The end of the JSON value starting at p (an object), or NULL. */
+static const char *
+json_object_end(const char *p, const char *end)
+{
+	int depth = 0, in_str = 0;
+
+	for (; p < end; p++) {
+		if (in_str) {
+			if (*p == '\\')
+				p++;
+			else if (*p == '"')
+				in_str = 0;
+		} else if (*p == '"')
+			in_str = 1;
+		else if (*p == '{')
+			depth++;
+		else if (*p == '}' && --depth == 0)
+			return p + 1;
+	}
+	return NULL;
+}
+
+int
+alipay_response_content(const char *body, size_t len, const char *response_key, const char **start,
+    size_t *content_len, char *sign, size_t signlen)
+{
+	char key[96];
+	const char *end = body + len, *p, *q, *e;
+	int n = snprintf(key, sizeof key, "\"%s\":", response_key);
+
+	if (n < 0 || (size_t)n >= sizeof key || (p = memmem(body, len, key, (size_t)n)) == NULL)
+		return -1;
+	for (p += n; p < end && (*p == ' ' || *p == '\n'); p++)
+		;
+	if (p >= end || *p != '{' || (e = json_object_end(p, end)) == NULL)
+		return -1;
+	*start = p;
+	*content_len = (size_t)(e - p);
+	if ((q = memmem(e, (size_t)(end - e), "\"sign\":\"", 8)) == NULL)
+		return -1;
+	q += 8;
+	if ((p = memchr(q, '"', (size_t)(end - q))) == NULL || (size_t)(p - q) >= signlen)
+		return -1;
+	memcpy(sign, q, (size_t)(p - q));
+	sign[p - q] = '\0';
+	/* JSON escapes "/" as "\/" in some encoders: base64 has '/' */
+	for (char *r = sign, *w = sign; ; r++) {
+		if (r[0] == '\\' && r[1] == '/')
+			r++;
+		if ((*w++ = *r) == '\0')
+			break;
+	}
+	return 0;
+}

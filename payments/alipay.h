@@ -33,6 +33,16 @@ int alipay_verify(EVP_PKEY *alipay_public, const struct alipay_params *);
 /* Signs params (the sandbox, tests) into sign_b64. 0 or -1. */
 int alipay_sign(EVP_PKEY *private_key, const struct alipay_params *, char *sign_b64, size_t outlen);
 
+/* application/x-www-form-urlencoded of params (RFC 3986 unreserved kept,
+ * everything else %XX); its length, or -1 when it does not fit. */
+long alipay_form_encode(const struct alipay_params *, char *out, size_t outlen);
+
+/* An answer {"<method>_response":{…},"sign":"…"} is signed over the exact
+ * text of the response object: finds it (and the sign) without reparsing.
+ * 0 or -1 when the answer is not of that shape. */
+int alipay_response_content(const char *body, size_t len, const char *response_key, const char **start,
+    size_t *content_len, char *sign, size_t signlen);
+
 /* Alipay's total_amount "12.34" (at most two decimals) → fen. 0 or -1. */
 int alipay_yuan_to_fen(const char *, int64_t *fen);
 

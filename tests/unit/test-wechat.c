@@ -565,6 +565,34 @@ TEST(alipay_content_sorted_without_sign_and_empty)
 	CHECK_EQ_INT(alipay_form_parse("novalue", 7, &ap, err, sizeof err), -1);
 }
 
+TEST(alipay_form_encode_and_response_content)
+{
+	struct alipay_params ap = { 0 };
+	char out[256], sign[64];
+	const char *body = "{\"alipay_trade_precreate_response\":{\"code\":\"10000\",\"msg\":\"Success\","
+	    "\"qr_code\":\"https:\\/\\/qr.alipay.com\\/x{}\"},\"sign\":\"ab\\/c=\"}";
+	const char *start;
+	size_t n;
+
+	ap.n = 2;
+	ap.p[0].key = (char *)"biz_content";
+	ap.p[0].value = (char *)"{\"a\":\"中 1\"}";
+	ap.p[1].key = (char *)"sign";
+	ap.p[1].value = (char *)"a+b/c=";
+	CHECK(alipay_form_encode(&ap, out, sizeof out) > 0);
+	CHECK_EQ_STR(out, "biz_content=%7B%22a%22%3A%22%E4%B8%AD%201%22%7D&sign=a%2Bb%2Fc%3D");
+	CHECK_EQ_INT(alipay_form_encode(&ap, out, 20), -1);
+	CHECK_EQ_INT(alipay_response_content(body, strlen(body), "alipay_trade_precreate_response", &start, &n,
+	    sign, sizeof sign), 0);
+	CHECK(n == strlen("{\"code\":\"10000\",\"msg\":\"Success\",\"qr_code\":\"https:\\/\\/qr.alipay.com\\/x{}\"}"));
+	CHECK(strncmp(start, "{\"code\":", 8) == 0);
+	CHECK_EQ_STR(sign, "ab/c=");
+	CHECK_EQ_INT(alipay_response_content(body, strlen(body), "alipay_trade_query_response", &start, &n,
+	    sign, sizeof sign), -1);
+	CHECK_EQ_INT(alipay_response_content("{\"alipay_trade_precreate_response\":{\"a\":1", 40,
+	    "alipay_trade_precreate_response", &start, &n, sign, sizeof sign), -1);
+}
+
 TEST(node_cases_ran)
 {
 	if (node_skipped)
@@ -596,6 +624,7 @@ main(void)
 	RUN(node_made_notification_verifies_decrypts_and_matches);
 	RUN(node_verifies_our_request_signature_and_pay_sign);
 	RUN(alipay_content_sorted_without_sign_and_empty);
+	RUN(alipay_form_encode_and_response_content);
 	RUN(node_cases_ran);
 	EVP_PKEY_free(platform_key);
 	EVP_PKEY_free(other_key);
