@@ -19,3 +19,9 @@ EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh
 
 # prepayctl user add/list: tenant sign-ins
 prepayctl_SOURCES += tools/ctl_user.c cgi/auth_crypto.c cgi/auth.h
+
+# the browser suite: Debian's chromium + playwright-core (npm ci at the repo
+# root); skips without them. The page is built by web/build/build.mjs and the
+# bundle is committed (web/tenant/index.html, web/tenant/assets/).
+integration_tests += tests/e2e/tenant-e2e.sh
+EXTRA_DIST += tests/e2e/tenant-e2e.sh tests/e2e/tenant.mjs web/build/build.mjs package.json package-lock.json

@@ -185,6 +185,7 @@ tenant_account_get(struct request *req)
 	cJSON_AddNumberToObject(root, "restore_at_fen", (double)pr.d.restore_at_fen);
 	add_utc(root, "cut_at", pr.d.cut_at);
 	cJSON_AddStringToObject(root, "why", pr.d.why);
+	cJSON_AddStringToObject(root, "timezone", pr.timezone[0] ? pr.timezone : "Asia/Shanghai");
 	cJSON_AddNumberToObject(root, "daily_spend_fen", (double)daily_fen);
 	/* days until the cut line at the last week's pace; null when nothing is used */
 	if (daily_fen > 0) {
