@@ -24,6 +24,9 @@ void health_ping(struct request *);
 struct pay_wechat;
 const struct pay_wechat *pay_wechat_config(struct request *);
 void pay_wechat_notify(struct request *);
+struct pay_alipay;
+const struct pay_alipay *pay_alipay_config(struct request *);
+void pay_alipay_notify(struct request *);
 /* cgi/topup.c */
 void topup_create(struct request *);
 void topup_get(struct request *);

@@ -10,6 +10,8 @@
 #include "cgi/api.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
+#include "payments/alipay.h"
+#include "payments/alipay_client.h"
 #include "payments/pay_store.h"
 #include "payments/wechat_client.h"
 
@@ -37,6 +39,26 @@ pay_wechat_config(struct request *req)
 	loaded = pay_loaded;
 	pthread_mutex_unlock(&pay_lock);
 	return loaded == 1 ? &pay_wechat : NULL;
+}
+
+static struct pay_alipay pay_alipay;
+static int pay_alipay_loaded;
+
+const struct pay_alipay *
+pay_alipay_config(struct request *req)
+{
+	char err[512];
+	int loaded;
+
+	pthread_mutex_lock(&pay_lock);
+	if (pay_alipay_loaded == 0) {
+		pay_alipay_loaded = pay_alipay_load(server_config(req), &pay_alipay, err, sizeof err) == 0 ? 1 : -1;
+		if (pay_alipay_loaded < 0)
+			log_error("payments: %s", err);
+	}
+	loaded = pay_alipay_loaded;
+	pthread_mutex_unlock(&pay_lock);
+	return loaded == 1 ? &pay_alipay : NULL;
 }
 
 /* WeChat Pay reads {"code":"FAIL","message":…} on a failure answer. */
@@ -128,4 +150,67 @@ pay_wechat_notify(struct request *req)
 out:
 	free(plain);
 	free(n);
+}
+
+/* Alipay reads the body: exactly "success" stops its retries, anything else does not. */
+static void
+alipay_answer(struct request *req, int status, const char *text)
+{
+	response_text(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* POST /pay/alipay/notify: form body, RSA2 over the sorted parameters */
+void
+pay_alipay_notify(struct request *req)
+{
+	const struct pay_alipay *a = pay_alipay_config(req);
+	struct alipay_params ap;
+	struct wechat_transaction t;
+	struct pay_credit_result res;
+	char err[256], *raw;
+	struct db *db;
+
+	if (a == NULL || !a->can_verify) {
+		log_error("payments: an Alipay notification arrived but %s", a ? a->problem : "[alipay] is broken");
+		alipay_answer(req, 500, "fail");
+		return;
+	}
+	if (req->body_len > ALIPAY_BODY_MAX || alipay_form_parse(req->body, req->body_len, &ap, err, sizeof err) != 0) {
+		log_warn("security: Alipay notification refused: %s (from %s, %zu bytes, request %s)",
+		    req->body_len > ALIPAY_BODY_MAX ? "too large" : err, req->remote_addr ? req->remote_addr : "-",
+		    req->body_len, req->request_id);
+		alipay_answer(req, req->body_len > ALIPAY_BODY_MAX ? 413 : 400, "fail");
+		return;
+	}
+	if (!alipay_verify(a->alipay_public, &ap)) {
+		log_warn("security: Alipay notification refused: the RSA2 signature does not verify (from %s,"
+		    " out_trade_no '%.40s', request %s)", req->remote_addr ? req->remote_addr : "-",
+		    alipay_param(&ap, "out_trade_no") ? alipay_param(&ap, "out_trade_no") : "", req->request_id);
+		alipay_answer(req, 401, "fail");
+		goto out;
+	}
+	if (alipay_to_transaction(&ap, &t, err, sizeof err) != 0) {
+		log_error("payments: a signed Alipay notification is incomplete: %s (request %s)", err, req->request_id);
+		alipay_answer(req, 400, "fail");
+		goto out;
+	}
+	if ((db = request_db(req)) == NULL)
+		goto out;
+	raw = xmalloc(req->body_len + 1);
+	memcpy(raw, req->body, req->body_len + 1);
+	if (pay_credit(db, "alipay", &t, raw, "notify", &res) != 0) {
+		free(raw);
+		request_db_failed(req, db);
+		goto out;
+	}
+	free(raw);
+	if (res.outcome == PAY_REVIEW)
+		log_warn("payments: Alipay %s (trade %s, %lld fen) does not match its order: %s; kept for finance review,"
+		    " not credited", t.out_trade_no, t.transaction_id, (long long)t.total_fen, res.reason);
+	else
+		log_info("payments: Alipay %s (trade %s): %s via notification", t.out_trade_no, t.transaction_id,
+		    pay_outcome_name(res.outcome));
+	alipay_answer(req, 200, "success");
+out:
+	alipay_params_free(&ap);
 }

@@ -12,6 +12,7 @@
 #include "cgi/api.h"
 #include "lib/log.h"
 #include "lib/money.h"
+#include "payments/alipay_client.h"
 #include "payments/pay_store.h"
 #include "payments/wechat_client.h"
 
@@ -96,6 +97,103 @@ out:
 	return rc;
 }
 
+/* Account, limits and the stored order, shared by the channels; 0 or -1 answered. */
+static int
+topup_prepare(struct request *req, struct db *db, int64_t account_id, int64_t amount_fen, int64_t min_fen,
+    int64_t max_fen, struct pay_account *acc)
+{
+	char a[MONEY_FMT_LEN], b[MONEY_FMT_LEN];
+	int rc;
+
+	if ((rc = pay_account_load(db, account_id, min_fen, max_fen, acc)) <= 0) {
+		if (rc < 0)
+			request_db_failed(req, db);
+		else
+			response_error(req, 404, "account_not_found", "there is no account %lld", (long long)account_id);
+		return -1;
+	}
+	if (acc->closed) {
+		response_error(req, 409, "account_closed", "account %s is closed; it takes no top-ups", acc->label);
+		return -1;
+	}
+	if (amount_fen < acc->min_topup_fen || amount_fen > acc->max_topup_fen) {
+		response_error(req, 422, "amount_out_of_range", "a top-up at this site is ¥%s to ¥%s; ¥%s is not",
+		    money_format(acc->min_topup_fen, a), money_format(acc->max_topup_fen, b), money_format(amount_fen, a));
+		return -1;
+	}
+	return 0;
+}
+
+/* alipay_qr: alipay.trade.precreate → qr_code */
+static void
+topup_create_alipay(struct request *req, int64_t account_id, int64_t amount_fen)
+{
+	const struct pay_alipay *al = pay_alipay_config(req);
+	const struct pay_wechat *w = pay_wechat_config(req);
+	struct pay_account acc;
+	struct pay_order o;
+	struct db *db;
+	char qr[256], err[512];
+	int definite;
+	cJSON *root;
+
+	if (al == NULL || !al->can_order) {
+		response_error(req, 503, "channel_not_configured", "Alipay is not set up on this server: %s",
+		    al ? al->problem : "[alipay] has a broken key (see the log)");
+		return;
+	}
+	if ((db = request_db(req)) == NULL)
+		return;
+	/* the limits are the site's whatever the channel; [wechatpay] holds the defaults */
+	if (topup_prepare(req, db, account_id, amount_fen, w ? w->min_topup_fen : 100, w ? w->max_topup_fen : 5000000,
+	    &acc) != 0)
+		return;
+	memset(&o, 0, sizeof o);
+	if (pay_out_trade_no_make(account_id, (int64_t)time(NULL), o.out_trade_no) != 0) {
+		response_error(req, 500, "internal_error", "cannot make an order number");
+		return;
+	}
+	snprintf(o.provider, sizeof o.provider, "alipay");
+	snprintf(o.channel, sizeof o.channel, "alipay_qr");
+	o.account_id = account_id;
+	o.amount_fen = amount_fen;
+	snprintf(o.currency, sizeof o.currency, "CNY");
+	snprintf(o.appid, sizeof o.appid, "%s", al->app_id);
+	snprintf(o.mchid, sizeof o.mchid, "%s", al->seller_id);
+	snprintf(o.description, sizeof o.description, "Prepaid energy top-up %.60s", acc.label);
+	if (pay_order_insert(db, &o, w ? w->order_ttl_s : 1800) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	o.id = db_insert_id(db);
+	if (alipay_precreate(al, o.out_trade_no, amount_fen, o.description, qr, sizeof qr, &definite, err, sizeof err) != 0) {
+		log_error("top-up %s: %s", o.out_trade_no, err);
+		pay_order_failed(db, o.id, definite, err);
+		response_error(req, 502, definite ? "provider_refused" : "provider_unavailable",
+		    "Alipay did not place order %s: %s", o.out_trade_no, err);
+		return;
+	}
+	if (pay_order_placed(db, o.id, NULL, qr) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	root = cJSON_CreateObject();
+	cJSON_AddStringToObject(root, "out_trade_no", o.out_trade_no);
+	cJSON_AddNumberToObject(root, "account", (double)account_id);
+	cJSON_AddNumberToObject(root, "amount_fen", (double)amount_fen);
+	cJSON_AddStringToObject(root, "channel", "alipay_qr");
+	cJSON_AddStringToObject(root, "status", "created");
+	cJSON_AddStringToObject(root, "qr_code", qr);
+	if (config_str(server_config(req), "sandbox", "public_url") != NULL) {
+		char url[512];
+		snprintf(url, sizeof url, "%s/sandbox/pay/%s", config_str(server_config(req), "sandbox", "public_url"),
+		    o.out_trade_no);
+		cJSON_AddStringToObject(root, "pay_url", url);
+	}
+	response_json(req, 201, root);
+	cJSON_Delete(root);
+}
+
 /* POST /api/v1/topups {account, amount_fen, channel, openid?} */
 void
 topup_create(struct request *req)
@@ -106,15 +204,14 @@ topup_create(struct request *req)
 	struct pay_account acc;
 	struct pay_order o;
 	struct db *db;
-	char prepay_id[65] = "", code_url[256] = "", a[MONEY_FMT_LEN], b[MONEY_FMT_LEN];
-	int jsapi = strcmp(channel, "wechat_jsapi") == 0, rc;
+	char prepay_id[65] = "", code_url[256] = "", a[MONEY_FMT_LEN];
+	int jsapi = strcmp(channel, "wechat_jsapi") == 0;
 	cJSON *root;
 
 	if (topup_authorize(req, account_id) != 0)
 		return;
 	if (strcmp(channel, "alipay_qr") == 0) {
-		response_error(req, 501, "channel_not_available",
-		    "alipay_qr is not available yet (Alipay precreate is not built); use wechat_native or wechat_jsapi");
+		topup_create_alipay(req, account_id, amount_fen);
 		return;
 	}
 	if (!jsapi && strcmp(channel, "wechat_native") != 0 && strcmp(channel, "sandbox") != 0) {
@@ -137,22 +234,8 @@ topup_create(struct request *req)
 	}
 	if ((db = request_db(req)) == NULL)
 		return;
-	if ((rc = pay_account_load(db, account_id, w->min_topup_fen, w->max_topup_fen, &acc)) <= 0) {
-		if (rc < 0)
-			request_db_failed(req, db);
-		else
-			response_error(req, 404, "account_not_found", "there is no account %lld", (long long)account_id);
+	if (topup_prepare(req, db, account_id, amount_fen, w->min_topup_fen, w->max_topup_fen, &acc) != 0)
 		return;
-	}
-	if (acc.closed) {
-		response_error(req, 409, "account_closed", "account %s is closed; it takes no top-ups", acc.label);
-		return;
-	}
-	if (amount_fen < acc.min_topup_fen || amount_fen > acc.max_topup_fen) {
-		response_error(req, 422, "amount_out_of_range", "a top-up at this site is ¥%s to ¥%s; ¥%s is not",
-		    money_format(acc.min_topup_fen, a), money_format(acc.max_topup_fen, b), money_format(amount_fen, a));
-		return;
-	}
 
 	memset(&o, 0, sizeof o);
 	if (pay_out_trade_no_make(account_id, (int64_t)time(NULL), o.out_trade_no) != 0) {

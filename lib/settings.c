@@ -96,6 +96,7 @@ const struct config_key prepay_settings[] = {
 	{ "alipay", "private_key", CONFIG_SECRET, 0, NULL, 0, 0 },
 	{ "alipay", "alipay_public_key", CONFIG_PATH, 0, NULL, 0, 0 },
 	{ "alipay", "gateway_url", CONFIG_STRING, 0, "https://openapi.alipay.com/gateway.do", 0, 0 },
+	{ "alipay", "notify_url", CONFIG_STRING, 0, NULL, 0, 0 },
 
 	/* prepay-sandbox: WeChat Pay on loopback (payments/sandbox) */
 	{ "sandbox", "listen", CONFIG_STRING, 0, "127.0.0.1:8091", 0, 0 },

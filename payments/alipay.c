@@ -312,3 +312,52 @@ alipay_response_content(const char *body, size_t len, const char *response_key, 
 	}
 	return 0;
 }
+
+static int
+field(const struct alipay_params *ap, const char *key, char *out, size_t outlen, int required, char *err, size_t errlen)
+{
+	const char *v = alipay_param(ap, key);
+
+	out[0] = '\0';
+	if (v == NULL || *v == '\0') {
+		if (!required)
+			return 0;
+		snprintf(err, errlen, "'%s' is missing", key);
+		return -1;
+	}
+	if (strlen(v) >= outlen) {
+		snprintf(err, errlen, "'%s' is longer than %zu characters", key, outlen - 1);
+		return -1;
+	}
+	memcpy(out, v, strlen(v) + 1);
+	return 0;
+}
+
+int
+alipay_to_transaction(const struct alipay_params *ap, struct wechat_transaction *t, char *err, size_t errlen)
+{
+	char status[17], gmt[24];
+
+	memset(t, 0, sizeof *t);
+	if (field(ap, "app_id", t->appid, sizeof t->appid, 1, err, errlen) != 0 ||
+	    field(ap, "seller_id", t->mchid, sizeof t->mchid, 0, err, errlen) != 0 ||
+	    field(ap, "out_trade_no", t->out_trade_no, sizeof t->out_trade_no, 1, err, errlen) != 0 ||
+	    field(ap, "trade_no", t->transaction_id, sizeof t->transaction_id, 0, err, errlen) != 0 ||
+	    field(ap, "trade_status", status, sizeof status, 1, err, errlen) != 0 ||
+	    field(ap, "gmt_payment", gmt, sizeof gmt, 0, err, errlen) != 0 ||
+	    field(ap, "buyer_id", t->payer_openid, sizeof t->payer_openid, 0, err, errlen) != 0)
+		return -1;
+	if (alipay_yuan_to_fen(alipay_param(ap, "total_amount"), &t->total_fen) != 0) {
+		snprintf(err, errlen, "total_amount is not a yuan amount with at most two decimals");
+		return -1;
+	}
+	/* both mean paid; the caller's dedupe on trade_no makes the second a replay */
+	snprintf(t->trade_state, sizeof t->trade_state, "%s",
+	    strcmp(status, "TRADE_SUCCESS") == 0 || strcmp(status, "TRADE_FINISHED") == 0 ? "SUCCESS" : status);
+	memcpy(t->currency, "CNY", 4);
+	memcpy(t->trade_type, "ALIPAY", 7);
+	/* gmt_payment is Beijing time "2026-11-28 10:00:00" */
+	if (strlen(gmt) == 19 && gmt[10] == ' ')
+		snprintf(t->success_time, sizeof t->success_time, "%.10sT%.8s+08:00", gmt, gmt + 11);
+	return 0;
+}

@@ -62,4 +62,9 @@ enum alipay_match {
 const char *alipay_match_name(enum alipay_match);
 enum alipay_match alipay_match(const struct alipay_order *, const struct alipay_params *);
 
+/* An async notification in the shape pay_credit takes (see pay_store.h).
+ * 0, or -1 with err when a field is missing, too long or not an amount. */
+struct wechat_transaction;
+int alipay_to_transaction(const struct alipay_params *, struct wechat_transaction *, char *err, size_t errlen);
+
 #endif

@@ -30,7 +30,8 @@ payments_libpayments_a_SOURCES += \
 	payments/pay_store.c payments/pay_store.h \
 	payments/wechat_client.c payments/wechat_client.h \
 	payments/pay_recon.c payments/pay_recon.h \
-	payments/pay_sweep.c payments/pay_sweep.h
+	payments/pay_sweep.c payments/pay_sweep.h \
+	payments/alipay_client.c payments/alipay_client.h
 payments_libpayments_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
 prepay_api_SOURCES += cgi/pay.c cgi/topup.c
 prepay_api_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
@@ -48,7 +49,7 @@ EXTRA_DIST += payments/sandbox/prepay-sandbox.js payments/sandbox/keys.sh
 # nginx, prepay-sandbox; WeChat Pay played by Node (pay-notify.js)
 pay_integration = tests/integration/pay-attacks.sh tests/integration/pay-duplicates.sh \
 	tests/integration/pay-restore.sh tests/integration/pay-crash.sh tests/integration/pay-recon.sh \
-	tests/integration/pay-sweep.sh
+	tests/integration/pay-sweep.sh tests/integration/pay-alipay.sh
 check_PROGRAMS += tests/integration/pay-recon tests/integration/pay-sweep
 tests_integration_pay_sweep_SOURCES = tests/integration/pay-sweep.c
 tests_integration_pay_sweep_LDADD = $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)

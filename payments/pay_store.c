@@ -147,6 +147,7 @@ pay_outcome_name(enum pay_outcome o)
 }
 
 struct credit_arg {
+	const char *provider, *actor;
 	const struct wechat_transaction *t;
 	const char *raw, *via;
 	struct pay_credit_result *res;
@@ -162,8 +163,8 @@ review(struct db *db, struct credit_arg *a, int64_t payment_id, const char *reas
 	a->res->outcome = PAY_REVIEW;
 	a->res->payment_id = payment_id;
 	if (db_exec(db, "INSERT INTO payment_reviews (provider, out_trade_no, transaction_id, reason, payment_id,"
-	    " paid_fen, detail) VALUES ('wechat', ?, ?, ?, NULLIF(?, 0), ?, ?) ON DUPLICATE KEY UPDATE seen = seen + 1", "sssiis",
-	    t->out_trade_no, t->transaction_id, reason, payment_id, t->total_fen, a->raw ? a->raw : "") < 0)
+	    " paid_fen, detail) VALUES (?, ?, ?, ?, NULLIF(?, 0), ?, ?) ON DUPLICATE KEY UPDATE seen = seen + 1", "ssssiis",
+	    a->provider, t->out_trade_no, t->transaction_id, reason, payment_id, t->total_fen, a->raw ? a->raw : "") < 0)
 		return -1;
 	if (payment_id > 0 && db_exec(db, "UPDATE payments SET last_error = CONCAT('review: ', ?) WHERE id = ?", "si",
 	    reason, payment_id) < 0)
@@ -182,6 +183,7 @@ credit_tx(struct db *db, void *arg)
 	struct ledger_request rq;
 	struct ledger_result lr;
 	char appid[33], mchid[33], currency[4], status[17], txid[65], key[LEDGER_KEY_MAX], ref[48], reason[96];
+	char counter[40];
 	char paid_at[24] = "";
 	int64_t id, account_id, amount_fen, paid;
 	enum wechat_match m;
@@ -190,7 +192,7 @@ credit_tx(struct db *db, void *arg)
 
 	memset(res, 0, sizeof *res);
 	r = db_query(db, "SELECT id, account_id, amount_fen, appid, mchid, currency, status, transaction_id"
-	    " FROM payments WHERE out_trade_no = ? AND provider = 'wechat' FOR UPDATE", "s", t->out_trade_no);
+	    " FROM payments WHERE out_trade_no = ? AND provider = ? FOR UPDATE", "ss", t->out_trade_no, a->provider);
 	if (r == NULL)
 		return -1;
 	if ((rc = db_rows_next(r)) != 1) {
@@ -233,10 +235,12 @@ credit_tx(struct db *db, void *arg)
 		return review(db, a, id, "second_payment");
 	}
 
-	snprintf(key, sizeof key, "wechat:%s", t->transaction_id);
+	snprintf(key, sizeof key, "%s:%s", a->provider, t->transaction_id);
 	snprintf(ref, sizeof ref, "payment:%lld", (long long)id);
-	snprintf(reason, sizeof reason, "WeChat Pay top-up %s", t->out_trade_no);
-	ledger_request_init(&rq, key, "wechatpay", account_id, LEDGER_TOPUP, amount_fen, "payment:wechat");
+	snprintf(reason, sizeof reason, "%s top-up %s", strcmp(a->provider, "wechat") == 0 ? "WeChat Pay" : "Alipay",
+	    t->out_trade_no);
+	snprintf(counter, sizeof counter, "payment:%s", a->provider);
+	ledger_request_init(&rq, key, a->actor, account_id, LEDGER_TOPUP, amount_fen, counter);
 	rq.reference = ref;
 	rq.reason = reason;
 	ls = ledger_post_in_tx(db, &rq, &lr);
@@ -261,7 +265,7 @@ credit_tx(struct db *db, void *arg)
 	    t->transaction_id, lr.legs[0].entry_id, a->via, paid_at[0] ? paid_at : NULL,
 	    t->payer_openid[0] ? t->payer_openid : NULL, id) < 0)
 		return -1;
-	if (policy_apply_in_tx(db, account_id, 0, "wechatpay", key, NULL) != 0)
+	if (policy_apply_in_tx(db, account_id, 0, a->actor, key, NULL) != 0)
 		return -1;
 	res->outcome = PAY_CREDITED;
 	res->entry_id = lr.legs[0].entry_id;
@@ -270,10 +274,10 @@ credit_tx(struct db *db, void *arg)
 }
 
 int
-pay_credit_wechat(struct db *db, const struct wechat_transaction *t, const char *raw, const char *via,
+pay_credit(struct db *db, const char *provider, const struct wechat_transaction *t, const char *raw, const char *via,
     struct pay_credit_result *res)
 {
-	struct credit_arg a = { t, raw, via, res };
+	struct credit_arg a = { provider, strcmp(provider, "wechat") == 0 ? "wechatpay" : provider, t, raw, via, res };
 	int rc = db_tx(db, credit_tx, &a);
 
 	if (rc != 0) {
@@ -281,4 +285,11 @@ pay_credit_wechat(struct db *db, const struct wechat_transaction *t, const char 
 		return -1;
 	}
 	return 0;
+}
+
+int
+pay_credit_wechat(struct db *db, const struct wechat_transaction *t, const char *raw, const char *via,
+    struct pay_credit_result *res)
+{
+	return pay_credit(db, "wechat", t, raw, via, res);
 }

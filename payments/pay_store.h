@@ -67,4 +67,12 @@ struct pay_credit_result {
 int pay_credit_wechat(struct db *, const struct wechat_transaction *, const char *raw, const char *via,
     struct pay_credit_result *res);
 
+/* The same for any provider ("wechat", "alipay"): an Alipay notification
+ * is first put in a wechat_transaction's shape (alipay_to_transaction):
+ * appid = app_id, mchid = seller_id, transaction_id = trade_no,
+ * trade_state SUCCESS for TRADE_SUCCESS and TRADE_FINISHED. The ledger key
+ * is "<provider>:<transaction_id>", the counter "payment:<provider>". */
+int pay_credit(struct db *, const char *provider, const struct wechat_transaction *, const char *raw, const char *via,
+    struct pay_credit_result *res);
+
 #endif

@@ -1,7 +1,8 @@
 #!/bin/sh
 # payments/sandbox/keys.sh DIR: makes the keys a sandbox WeChat Pay needs
 # (never committed; deploy/stack runs this once into var/…) and prints the
-# config lines that use them. Existing keys are kept, so it is safe to rerun.
+# config lines that use them. The sandbox plays Alipay with the same pair:
+# our merchant key is the Alipay app key, its platform key Alipay's. Existing keys are kept, so it is safe to rerun.
 #   DIR/merchant.key  merchant.pub   our merchant key pair (we sign requests)
 #   DIR/platform.key  platform.pub   the sandbox's "WeChat Pay public key"
 #   DIR/apiv3.key                    the APIv3 key (32 characters)
@@ -30,6 +31,12 @@ merchant_key_file = $dir/merchant.key
 apiv3_key_file = $dir/apiv3.key
 public_key_id = PUB_KEY_ID_0119000001092026SANDBOX
 public_key = $dir/platform.pub
+
+[alipay]
+app_id = 2021000000000001
+seller_id = 2088000000000001
+private_key_file = $dir/merchant.key
+alipay_public_key = $dir/platform.pub
 
 [sandbox]
 platform_key_file = $dir/platform.key

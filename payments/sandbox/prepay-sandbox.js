@@ -9,6 +9,10 @@
 //
 //   prepay-sandbox -c CONFIG
 //
+// Alipay: POST /alipay/gateway.do (alipay.trade.precreate, RSA2 both ways)
+// and form notifications that count as delivered only on the body "success";
+// "pay" with {"state": "TRADE_FINISHED"} for the second status.
+//
 // Control (not part of WeChat Pay; JSON bodies, all optional):
 //   POST /sandbox/pay/{out_trade_no} {amount, mchid, appid, state, copies,
 //        concurrent, delay_ms, drop}   pay an order: a wrong amount/mchid,
@@ -74,6 +78,7 @@ const timeScale = Number(sb.time_scale || 1);
 const [host, port] = (sb.listen || '127.0.0.1:8091').split(':');
 
 const orders = new Map();	// out_trade_no → order
+const ali = conf.alipay || {};
 let txnSeq = 0;
 
 function sign(body) {
@@ -132,13 +137,65 @@ function notification(o) {
 		resource: { original_type: 'transaction', algorithm: 'AEAD_AES_256_GCM', ciphertext: ct, associated_data: aad, nonce } });
 }
 
+// Alipay: RSA2 over the parameters but sign/sign_type, without empty ones, sorted.
+const aliContent = (p) => Object.keys(p).filter((k) => k !== 'sign' && k !== 'sign_type' && p[k] !== '' && p[k] !== undefined)
+	.sort().map((k) => `${k}=${p[k]}`).join('&');
+const aliForm = (p) => Object.entries(p).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+const fmtBeijing = (ms) => new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 19).replace('T', ' ');
+
+function aliGateway(req, res, body) {
+	const p = Object.fromEntries(new URLSearchParams(body));
+	const answer = (key, obj) => {
+		const content = JSON.stringify(obj);
+		const sign = crypto.sign('sha256', Buffer.from(content), platformKey).toString('base64');
+		res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8' });
+		res.end(`{"${key}":${content},"sign":"${sign}"}`);
+	};
+	const key = `${(p.method || 'unknown').replace(/\./g, '_')}_response`;
+	if (p.app_id !== ali.app_id) return answer(key, { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-app-id', sub_msg: 'app_id' });
+	if (p.sign_type !== 'RSA2' || !p.sign || !crypto.verify('sha256', Buffer.from(aliContent(p)), merchantPub, Buffer.from(p.sign, 'base64'))) {
+		log(`refused Alipay ${p.method}: bad signature`);
+		return answer(key, { code: '40002', msg: 'Invalid Arguments', sub_code: 'isv.invalid-signature', sub_msg: 'signature' });
+	}
+	if (p.method !== 'alipay.trade.precreate') return answer(key, { code: '40004', msg: 'Business Failed', sub_msg: 'not in the sandbox' });
+	const b = JSON.parse(p.biz_content || '{}');
+	if (!/^\d+(\.\d{1,2})?$/.test(b.total_amount || '') || !b.out_trade_no || !b.subject)
+		return answer(key, { code: '40004', msg: 'Business Failed', sub_code: 'ACQ.INVALID_PARAMETER', sub_msg: 'total_amount, out_trade_no, subject' });
+	const [y, f = ''] = b.total_amount.split('.');
+	const total = Number(y) * 100 + Number(f.padEnd(2, '0'));
+	let o = orders.get(b.out_trade_no);
+	if (!o) {
+		o = { provider: 'alipay', out_trade_no: b.out_trade_no, appid: p.app_id, mchid: ali.seller_id, total, trade_type: 'ALIPAY',
+			notify_url: p.notify_url, state: 'NOTPAY', deliveries: [], code_url: `https://qr.alipay.com/sandbox${crypto.randomBytes(6).toString('hex')}` };
+		orders.set(o.out_trade_no, o);
+	}
+	answer(key, { code: '10000', msg: 'Success', out_trade_no: o.out_trade_no, qr_code: o.code_url });
+}
+
+function aliNotification(o, status) {
+	const fen = o.paid_total ?? o.total;
+	const p = { notify_time: fmtBeijing(Date.now()), notify_type: 'trade_status_sync', notify_id: crypto.randomUUID(),
+		app_id: o.paid_appid || o.appid, charset: 'utf-8', version: '1.0', sign_type: 'RSA2', trade_no: o.transaction_id,
+		out_trade_no: o.out_trade_no, total_amount: yuan(fen), receipt_amount: yuan(fen), seller_id: o.paid_mchid || o.mchid,
+		trade_status: status, gmt_payment: fmtBeijing(Date.parse(o.success_time)), buyer_id: '2088102177846880' };
+	p.sign = crypto.sign('sha256', Buffer.from(aliContent(p)), platformKey).toString('base64');
+	return aliForm(p);
+}
+
 // One delivery; resolves to the HTTP status (0: no answer).
-function post(urlText, body) {
+function post(urlText, body, form) {
 	return new Promise((resolve) => {
 		const u = new URL(urlText);
-		const req = http.request({ host: u.hostname, port: u.port || 80, path: u.pathname, method: 'POST', timeout: 5000,
-			headers: Object.assign(sign(body), { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) }) },
-			(res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+		const headers = form ? { 'Content-Type': 'application/x-www-form-urlencoded; charset=utf-8' }
+			: Object.assign(sign(body), { 'Content-Type': 'application/json' });
+		headers['Content-Length'] = Buffer.byteLength(body);
+		const req = http.request({ host: u.hostname, port: u.port || 80, path: u.pathname, method: 'POST', timeout: 5000, headers },
+			(res) => {
+				const parts = [];
+				res.on('data', (d) => parts.push(d));
+				// Alipay counts only the body "success"; WeChat Pay any 2xx
+				res.on('end', () => resolve(form && Buffer.concat(parts).toString().trim() !== 'success' ? -res.statusCode : res.statusCode));
+			});
 		req.on('timeout', () => req.destroy(new Error('timeout')));
 		req.on('error', () => resolve(0));
 		req.end(body);
@@ -147,7 +204,8 @@ function post(urlText, body) {
 
 // WeChat's schedule: after each failure wait RETRY_S[i] / time_scale.
 async function deliver(o, attempt) {
-	const status = await post(o.notify_url, notification(o));
+	const alipay = o.provider === 'alipay';
+	const status = await post(o.notify_url, alipay ? aliNotification(o, o.ali_status || 'TRADE_SUCCESS') : notification(o), alipay);
 	o.deliveries.push({ at: new Date().toISOString(), attempt, status });
 	if (status >= 200 && status < 300) return;
 	if (attempt >= RETRY_S.length) { log(`${o.out_trade_no}: gave up after ${attempt + 1} deliveries`); return; }
@@ -186,8 +244,9 @@ function createOrder(req, res, body, type) {
 
 async function pay(o, opt) {
 	if (o.state === 'SUCCESS' && !opt.again) return;
-	o.state = opt.state || 'SUCCESS';
-	o.transaction_id = o.transaction_id || `42000${String(Date.now()).slice(-10)}${String(++txnSeq).padStart(13, '0')}`;
+	o.state = o.provider === 'alipay' ? 'SUCCESS' : opt.state || 'SUCCESS';
+	o.transaction_id = o.transaction_id || `${o.provider === 'alipay' ? '2026' : '42000'}${String(Date.now()).slice(-10)}${String(++txnSeq).padStart(13, '0')}`;
+	if (o.provider === 'alipay') o.ali_status = opt.state || 'TRADE_SUCCESS';
 	o.success_time = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
 	if (opt.amount !== undefined) o.paid_total = opt.amount;
 	if (opt.mchid) o.paid_mchid = opt.mchid;
@@ -209,7 +268,7 @@ function tradeBill(date) {
 	const rows = [];
 	let total = 0;
 	for (const o of orders.values()) {
-		if (o.state !== 'SUCCESS' || !o.success_time) continue;
+		if (o.state !== 'SUCCESS' || !o.success_time || o.provider === 'alipay') continue;
 		const bj = new Date(Date.parse(o.success_time) + 8 * 3600 * 1000).toISOString();
 		if (bj.slice(0, 10) !== date) continue;
 		const fen = o.paid_total ?? o.total;
@@ -256,6 +315,7 @@ async function handle(req, res) {
 		await deliver(o, RETRY_S.length);
 		return answer(res, 200, { deliveries: o.deliveries });
 	}
+	if (req.method === 'POST' && u.pathname === '/alipay/gateway.do') return aliGateway(req, res, body);
 	// WeChat Pay itself: every call must carry our valid signature
 	const why = checkAuth(req, body);
 	if (why) { log(`refused ${req.method} ${req.url}: ${why}`); return fail(res, 401, 'SIGN_ERROR', why); }

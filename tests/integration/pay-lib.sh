@@ -61,6 +61,7 @@ CONF=$T/prepay.conf
 	# a merchant id of this run's own, so reconciliation sees only its payments
 	sed -e "s/^mchid = .*/mchid = 19$(printf '%08d' $(( $(od -An -N4 -tu4 /dev/urandom) % 100000000 )))/" \
 	    -e "/^\[wechatpay\]/a api_url = $SB\nnotify_url = $URL/pay/wechat/notify\ntimeout_ms = 3000" \
+	    -e "/^\[alipay\]/a gateway_url = $SB/alipay/gateway.do\nnotify_url = $URL/pay/alipay/notify" \
 	    -e "/^\[sandbox\]/a listen = 127.0.0.1:$SB_PORT\ntime_scale = ${PAY_TIME_SCALE:-1000}\npublic_url = $SB" "$T/keys.conf"
 } >"$CONF"
 
