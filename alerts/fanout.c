@@ -133,6 +133,12 @@ load_site(struct db *db, struct fanout *f)
 		rows = db_query(db, "SELECT s.id, 0, '', s.timezone, COALESCE(q.quiet_start_min, 1320),"
 		    " COALESCE(q.quiet_end_min, 480), COALESCE(q.channels, 'sms,wechat,webhook') FROM sites s"
 		    " LEFT JOIN alert_site_settings q ON q.site_id = s.id WHERE s.id = ?", "i", site_id);
+	else if (num(f->payload, "meter_id", &site_id))
+		/* the poller's meter alerts name the meter, maybe no account */
+		rows = db_query(db, "SELECT s.id, 0, '', s.timezone, COALESCE(q.quiet_start_min, 1320),"
+		    " COALESCE(q.quiet_end_min, 480), COALESCE(q.channels, 'sms,wechat,webhook') FROM meters m"
+		    " JOIN sites s ON s.id = m.site_id LEFT JOIN alert_site_settings q ON q.site_id = s.id"
+		    " WHERE m.id = ?", "i", site_id);
 	else
 		return 0;
 	if (rows == NULL)
@@ -218,7 +224,7 @@ fanout_fn(struct db *db, void *arg)
 	const struct alert_kind *k = alert_kind_find(f->kind);
 	struct alert_facts facts;
 	const struct tz *z;
-	char event_local[32], next_s[32];
+	char event_local[32], next_s[32], meter[128];
 	int64_t created_s, local_now;
 
 	free_contacts(f);
@@ -254,7 +260,14 @@ fanout_fn(struct db *db, void *arg)
 	facts.has_amount = num(f->payload, "amount_fen", &facts.amount_fen);
 	facts.cut_at_local = str(f->payload, "cut_at_local");
 	facts.delayed_by = str(f->payload, "delayed_by");
-	facts.reason = str(f->payload, "reason");
+	facts.reason = str(f->payload, "reason") ? str(f->payload, "reason") : str(f->payload, "message");
+	if (k->audience == ALERT_OPERATOR && str(f->payload, "meter") != NULL) {
+		if (f->account[0])
+			snprintf(meter, sizeof meter, "meter %.40s (%.60s)", str(f->payload, "meter"), f->account);
+		else
+			snprintf(meter, sizeof meter, "meter %.40s", str(f->payload, "meter"));
+		facts.account = meter;
+	}
 	facts.event_local = event_local;
 
 	for (int i = 0; i < f->ncontacts; i++) {

@@ -24,6 +24,13 @@ static const struct alert_kind kinds[] = {
 	{ "quota_80", ALERT_OPERATOR, 0 },
 	{ "quota_100", ALERT_OPERATOR, 0 },
 	{ "delivery_failed", ALERT_OPERATOR, 0 },
+	/* the poller's (meters/poller/writer.c) */
+	{ "meter_online", ALERT_OPERATOR, 0 },
+	{ "counter_rebased", ALERT_OPERATOR, 0 },
+	{ "meter_replaced", ALERT_OPERATOR, 0 },
+	{ "relay_offline", ALERT_OPERATOR, 1 },
+	/* a cut or restore the meter did not carry out */
+	{ "relay_failed", ALERT_OPERATOR, 1 },
 };
 static const struct alert_kind other = { "other", ALERT_OPERATOR, 0 };
 
@@ -79,6 +86,11 @@ title_for(const char *kind, enum alert_lang lang, char *out, size_t len)
 		{ "quota_80", "用量已达预算80%", "Quota at 80%" },
 		{ "quota_100", "用量已达预算100%", "Quota at 100%" },
 		{ "delivery_failed", "消息发送失败", "Message not delivered" },
+		{ "meter_online", "电表恢复在线", "Meter back online" },
+		{ "counter_rebased", "电表读数重置", "Meter counter reset" },
+		{ "meter_replaced", "电表已更换", "Meter replaced" },
+		{ "relay_offline", "继电器离线", "Relay unreachable" },
+		{ "relay_failed", "拉合闸失败", "Relay command failed" },
 	};
 
 	for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)

@@ -110,6 +110,16 @@ expect "the operators hear of both failures" \
 expect "the failures are in the audit log" \
     "$(sql "SELECT COUNT(*) FROM audit_log l JOIN outbox o ON o.id = l.object_id WHERE l.action = 'outbox.failed' AND o.account_id = $B")" 2
 
+# --- an operator alert as the poller writes it (meters/poller/writer.c)
+M1=$(sql "SELECT m.id FROM meters m JOIN sites s ON s.id = m.site_id WHERE s.code = '$S' AND m.code = 'm1'")
+sql "INSERT INTO outbox (dedupe_key, kind, account_id, payload) VALUES ('meter_offline:$M1:$RUN', 'alert.meter_offline', $A,
+    JSON_OBJECT('meter_id', $M1, 'meter', 'm1', 'account_id', $A, 'kind', 'alert.meter_offline',
+                'message', 'meter offline: check the bus and the meter'))"
+work_once
+expect "meter offline: to the operators, not the tenant" \
+    "$(sb messages | jq -r "select(.template == \"meter_offline\") | .to" | tr '\n' ' ')" "/hook/$S-operators "
+check "the operators read which meter and why" sh -c "curl -s 'http://127.0.0.1:$PORT/_sandbox/messages?channel=webhook' | grep -q 'Meter offline.*meter m1 ($S/a1): meter offline: check the bus'"
+
 # --- quiet hours: 23:00 local, a fall from ¥90 to below zero
 ctl alerts settings "$S" --quiet 22:00-08:00 >/dev/null
 ctl contact add "$S/t3" sms "+86137$(printf '%08d' $(( $$ % 100000000 )))" >/dev/null
