@@ -387,6 +387,7 @@ stable_token(struct req *q, struct resp *r)
 	reply(r, 200, "{\"access_token\":\"%s\",\"expires_in\":%lld}", st.token,
 	    (long long)(st.token_expires - time(NULL)));
 	pthread_mutex_unlock(&st.lock);
+	record("wechat_token", appid, "", "", "", "0");
 out:
 	cJSON_Delete(b);
 }

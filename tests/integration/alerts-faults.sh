@@ -113,6 +113,21 @@ expect "Aliyun: delivered" "$(status_of "$E" msg.sms)" "done/1"
 check "Aliyun: the template parameters arrived as JSON" sh -c "curl -s 'http://127.0.0.1:$PORT/_sandbox/messages?channel=sms:aliyun' | grep -q 'balance_low_1.*\\\\\"balance\\\\\":\\\\\"90.00\\\\\"'"
 expect "no signature was refused all along" "$(sb stats | jq .signature_failures)" 0
 
+# --- WeChat 43101: one subscription left, two messages
+OPENID_ONCE=oSandboxOnce$(printf '%016d' "$$")
+sb_post "wechat/user?openid=$OPENID_ONCE&quota=1"
+ctl contact add "$S/t3" wechat "$OPENID_ONCE" >/dev/null
+ctl topup "$C" 200 --request-id "ax-$RUN-c3" >/dev/null
+ctl adjust "$C" -200 --request-id "ax-$RUN-c4" --reason drain >/dev/null
+ctl adjust "$C" -70 --request-id "ax-$RUN-c5" --reason drain >/dev/null
+tokens=$(sb_count '.channel == "wechat_token"')
+work_once
+expect "43101: the first message used the subscription, the second failed without a retry" \
+    "$(sql "SELECT GROUP_CONCAT(CONCAT(JSON_VALUE(payload, '\$.kind'), '/', status, '/', attempts) ORDER BY id SEPARATOR ' ') FROM outbox WHERE account_id = $C AND kind = 'msg.wechat'")" \
+    "balance_low_1/done/1 balance_low_2/failed/1"
+check "43101 is explained" sh -c "echo \"SELECT last_error FROM outbox WHERE account_id = $C AND kind = 'msg.wechat' AND status = 'failed'\" | mariadb --defaults-file=$T/my.cnf -N -B | grep -q 'WeChat 43101: the tenant has no subscription left'"
+expect "one stable_token fetch for both messages (cached)" "$(( $(sb_count '.channel == "wechat_token"') - tokens ))" 1
+
 # --- SIGTERM: a clean stop
 env -u PREPAY_NOW "$WORKER" -c "$T/alerts.conf" --site "$S" 2>"$T/term.err" &
 W_PID=$!
