@@ -13,9 +13,9 @@ tests_unit_test_tenant_calc_LDADD = $(RATING_LIBS)
 tests_unit_test_auth_SOURCES = tests/unit/test-auth.c tests/unit/unit.h cgi/auth_crypto.c
 tests_unit_test_auth_LDADD = cgi/libapi.a $(PREPAY_LIBS)
 
-tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh
+tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh tests/integration/tenant-openapi.sh
 integration_tests += $(tenant_tests)
-EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh
+EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh tests/integration/tenant-openapi.py
 
 # prepayctl user add/list: tenant sign-ins
 prepayctl_SOURCES += tools/ctl_user.c cgi/auth_crypto.c cgi/auth.h
