@@ -46,7 +46,7 @@
 
 #define HEAD_MAX 16384
 #define BODY_MAX 65536
-#define RECORDS_MAX 500000
+#define RECORDS_MAX 200000	/* then new arrivals are answered but not kept */
 #define USERS_MAX 4096
 #define SKEW_S 300
 
