@@ -25,3 +25,13 @@ prepayctl_SOURCES += tools/ctl_user.c cgi/auth_crypto.c cgi/auth.h
 # bundle is committed (web/tenant/index.html, web/tenant/assets/).
 integration_tests += tests/e2e/tenant-e2e.sh
 EXTRA_DIST += tests/e2e/tenant-e2e.sh tests/e2e/tenant.mjs web/build/build.mjs package.json package-lock.json
+
+# request parsing as the tenant routes use it (router, validators, cookies)
+if FUZZING
+fuzzers += tests/fuzz/fuzz-request
+check_PROGRAMS += tests/fuzz/fuzz-request
+tests_fuzz_fuzz_request_SOURCES = tests/fuzz/fuzz-request.c cgi/tenant_calc.c cgi/auth_crypto.c
+tests_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
+tests_fuzz_fuzz_request_LDADD = cgi/libapi.a $(RATING_LIBS)
+endif
+EXTRA_DIST += tests/fuzz/fuzz-request.c

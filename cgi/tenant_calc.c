@@ -3,6 +3,7 @@
  * local time, and what the tenant's own figures say. No I/O; unit tested
  * (tests/unit/test-tenant-calc.c).
  */
+#include <stdio.h>
 #include <string.h>
 #include "cgi/api.h"
 #include "billing/tz.h"
@@ -103,4 +104,46 @@ insights_compute(const struct insight_in *in, struct insight_out *out)
 	for (int i = 0; i < n && out->nstandout < INSIGHT_MAX_STANDOUT; i++)
 		if (out->baseline_milli > 0 && 2 * in->day_milli[i] > 3 * out->baseline_milli)
 			out->standout[out->nstandout++] = i;
+}
+
+/* "2026-11-01" or "2026-11-01T16:00:00Z" (UTC) → "2026-11-01 16:00:00" in v->str's place. */
+int
+tenant_valid_instant(const struct param_def *d, const char *s, struct param_value *v, char *err, size_t errlen)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	size_t n = strlen(s);
+	int y, mo, da, h = 0, mi = 0, se = 0;
+
+	(void)d;
+	if (n != 10 && n != 20)
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			goto bad;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	mo = (s[5] - '0') * 10 + (s[6] - '0');
+	da = (s[8] - '0') * 10 + (s[9] - '0');
+	if (n == 20) {
+		h = (s[11] - '0') * 10 + (s[12] - '0');
+		mi = (s[14] - '0') * 10 + (s[15] - '0');
+		se = (s[17] - '0') * 10 + (s[18] - '0');
+	}
+	if (y < 2000 || y > 2999 || mo < 1 || mo > 12 || da < 1 || da > 31 || h > 23 || mi > 59 || se > 59)
+		goto bad;
+	v->num = ((int64_t)y * 10000 + mo * 100 + da) * 1000000 + h * 10000 + mi * 100 + se;
+	return 0;
+bad:
+	snprintf(err, errlen, "must be a date like 2026-11-01 or a UTC time like 2026-11-01T16:00:00Z");
+	return -1;
+}
+
+/* The SQL DATETIME text of a validated instant. */
+void
+tenant_instant_sql(int64_t num, char *out, size_t outlen)
+{
+	int64_t date = num / 1000000, t = num % 1000000;
+
+	snprintf(out, outlen, "%04lld-%02lld-%02lld %02lld:%02lld:%02lld", (long long)(date / 10000),
+	    (long long)(date / 100 % 100), (long long)(date % 100), (long long)(t / 10000), (long long)(t / 100 % 100),
+	    (long long)(t % 100));
 }
