@@ -15,7 +15,7 @@ tests_unit_test_auth_LDADD = cgi/libapi.a $(PREPAY_LIBS)
 
 tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh tests/integration/tenant-openapi.sh
 integration_tests += $(tenant_tests)
-EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh tests/integration/tenant-openapi.py
+EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh tests/integration/tenant-openapi.py docs/tenant.md
 
 # prepayctl user add/list: tenant sign-ins
 prepayctl_SOURCES += tools/ctl_user.c cgi/auth_crypto.c cgi/auth.h
