@@ -35,3 +35,7 @@ tests_fuzz_fuzz_request_LDFLAGS = $(AM_LDFLAGS) -fsanitize=fuzzer
 tests_fuzz_fuzz_request_LDADD = cgi/libapi.a $(RATING_LIBS)
 endif
 EXTRA_DIST += tests/fuzz/fuzz-request.c
+
+# the mini-program's logic under node --test (no database needed)
+unit_tests += tests/integration/tenant-miniprogram.sh
+EXTRA_DIST += tests/integration/tenant-miniprogram.sh
