@@ -217,6 +217,25 @@ delivery_payload(struct fanout *f, const struct contact *c, const struct alert_t
 	return s;
 }
 
+static void
+fanout_answer(struct fanout *f)
+{
+	char when[32] = "";
+
+	if (f->hold_us != 0) {
+		const struct tz *z = tz_cached(f->at, f->tzname);
+		int64_t s = f->hold_us / 1000000;
+		tz_format_local(s + tz_offset_at(z, s, NULL, NULL), when, sizeof when);
+	}
+	f->res->outcome = JOB_DONE;
+	if (f->site_id == 0)
+		snprintf(f->res->answer, sizeof f->res->answer, "no site or account: nobody to tell");
+	else
+		snprintf(f->res->answer, sizeof f->res->answer, "%d deliver%s queued%s%s%s%s", f->queued,
+		    f->queued == 1 ? "y" : "ies", f->skipped ? ", some contacts do not take this kind or channel" : "",
+		    f->ncontacts == 0 ? " (no contacts)" : "", f->hold_us ? ", held for quiet hours until " : "", when);
+}
+
 static int
 fanout_fn(struct db *db, void *arg)
 {
@@ -232,8 +251,10 @@ fanout_fn(struct db *db, void *arg)
 	f->site_id = 0;
 	if (load_site(db, f) != 0)
 		return -1;
-	if (f->site_id == 0)
-		return 0;
+	if (f->site_id == 0) {
+		fanout_answer(f);
+		return worker_done_in_tx(db, f->job, f->res);
+	}
 	if (load_contacts(db, f, k->audience == ALERT_OPERATOR) != 0)
 		return -1;
 	z = tz_cached(f->at, f->tzname);
@@ -296,7 +317,9 @@ fanout_fn(struct db *db, void *arg)
 			return -1;
 		f->queued++;
 	}
-	return 0;
+	/* the alert row is done in the same commit as its deliveries */
+	fanout_answer(f);
+	return worker_done_in_tx(db, f->job, f->res);
 }
 
 void
@@ -318,22 +341,6 @@ alerts_fanout(struct worker_ctx *ctx, const struct job *job, struct job_result *
 	rc = db_tx(ctx->db, fanout_fn, f);
 	if (rc != 0)
 		job_set(res, JOB_RETRY, NULL, "database: %s", db_error(ctx->db));
-	else if (f->site_id == 0)
-		job_set(res, JOB_DONE, NULL, "%s", "");
-	else {
-		char when[32] = "";
-		if (f->hold_us != 0) {
-			const struct tz *z = tz_cached(f->at, f->tzname);
-			int64_t s = f->hold_us / 1000000;
-			tz_format_local(s + tz_offset_at(z, s, NULL, NULL), when, sizeof when);
-		}
-		res->outcome = JOB_DONE;
-		snprintf(res->answer, sizeof res->answer, "%d deliver%s queued%s%s%s%s", f->queued,
-		    f->queued == 1 ? "y" : "ies", f->skipped ? ", some contacts do not take this kind or channel" : "",
-		    f->ncontacts == 0 ? " (no contacts)" : "", f->hold_us ? ", held for quiet hours until " : "", when);
-	}
-	if (rc == 0 && f->site_id == 0)
-		snprintf(res->answer, sizeof res->answer, "no site or account: nobody to tell");
 	free_contacts(f);
 	cJSON_Delete(f->payload);
 	free(f);

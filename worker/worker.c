@@ -108,10 +108,11 @@ worker_now_us(void)
 }
 
 struct claimed {
-	struct job job;
+	struct job job;		/* first: handlers get &job, worker_done_in_tx finds the rest */
 	int64_t attempt_id;
 	int prior_attempts;
 	int dead;		/* out of attempts when claimed (earlier runs died) */
+	int done_in_tx;		/* the handler finished it (worker_done_in_tx) */
 	char *kind, *key, *payload;
 };
 
@@ -337,6 +338,25 @@ finish_fn(struct db *db, void *arg)
 	return 0;
 }
 
+int
+worker_done_in_tx(struct db *db, const struct job *job, const struct job_result *res)
+{
+	struct claimed *r = (struct claimed *)(void *)job;
+	char now_s[32];
+
+	r->done_in_tx = 0;
+	worker_sql_time(worker_now_us(), now_s);
+	if (db_exec(db, "UPDATE outbox SET status = 'done', next_attempt_at = ?, last_error = NULL WHERE id = ?"
+	    " AND attempts = ? AND status = 'running'", "sii", now_s, r->job.id, (int64_t)r->job.attempt) < 0)
+		return -1;
+	if (r->attempt_id != 0 && db_exec(db, "UPDATE outbox_attempts SET finished_at = ?, outcome = 'done',"
+	    " channel = ?, http_status = ?, answer = ?, error = ? WHERE id = ?", "ssissi", now_s, res->channel,
+	    (int64_t)res->http_status, res->answer, res->error, r->attempt_id) < 0)
+		return -1;
+	r->done_in_tx = 1;
+	return 0;
+}
+
 static void
 run_one(struct thread *t, struct claimed *r)
 {
@@ -358,6 +378,10 @@ run_one(struct thread *t, struct claimed *r)
 		else
 			h->fn(&t->ctx, &r->job, &res);
 		f.next_us = worker_now_us();
+		if (res.outcome == JOB_DONE && r->done_in_tx) {
+			t->done++;
+			return;
+		}
 		if (res.outcome == JOB_DONE)
 			f.status = "done";
 		else if (res.outcome == JOB_FAILED)

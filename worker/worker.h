@@ -63,6 +63,12 @@ extern const struct job_handler job_handlers[];
 void job_set(struct job_result *, enum job_outcome, const char *channel, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* For a handler that writes in a transaction of its own: marks the row
+ * done (and its attempt finished, with res's channel and answer) inside
+ * that transaction, saving the worker's separate commit. Call it last in
+ * the db_tx function; return its value (-1 = database error). */
+int worker_done_in_tx(struct db *, const struct job *, const struct job_result *);
+
 /* Pure: the delay before attempt `attempt + 1` after `attempt` failed:
  * base * 2^(attempt-1) capped at max, then "equal jitter" — a uniform
  * draw in [delay/2, delay] from r in [0, 1<<30). */
