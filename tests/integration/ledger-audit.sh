@@ -93,9 +93,14 @@ $SQL exec "INSERT INTO payments (provider, out_trade_no, account_id, amount_fen,
     VALUES ('wechat', 'o-$$', $A, 10000, 'credited', $E)" >/dev/null
 audit; [ $? -eq 1 ] && grep -q "was credited by entry $E, a topup of ¥100.00 to account $A from cash" "$T/out"
 ok $? "a payment marked credited by a cash entry is named"
-$SQL exec "INSERT INTO payments (provider, out_trade_no, account_id, amount_fen, status)
-    VALUES ('wechat', 'p-$$', $A, 500, 'credited')" >/dev/null
-audit; grep -q "is credited but names no ledger entry" "$T/out"
-ok $? "a payment marked credited without an entry is named"
+# schema 007's payments_credited_whole makes this one impossible to write;
+# the audit still names it on a database that predates the constraint
+if $SQL exec "INSERT INTO payments (provider, out_trade_no, account_id, amount_fen, status)
+    VALUES ('wechat', 'p-$$', $A, 500, 'credited')" >/dev/null 2>&1; then
+	audit; grep -q "is credited but names no ledger entry" "$T/out"
+	ok $? "a payment marked credited without an entry is named"
+else
+	ok 0 "a payment marked credited without an entry is refused by the database"
+fi
 echo "1..$n"
 [ "$failed" -eq 0 ]
