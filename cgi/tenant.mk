@@ -39,3 +39,4 @@ EXTRA_DIST += tests/fuzz/fuzz-request.c
 # the mini-program's logic under node --test (no database needed)
 unit_tests += tests/integration/tenant-miniprogram.sh
 EXTRA_DIST += tests/integration/tenant-miniprogram.sh
+EXTRA_DIST += tests/bench/tenant.sh tests/bench/tenant-page.mjs
