@@ -20,7 +20,7 @@ expect "only a hash of the token is stored" \
 signin bad "$PH1" 'wrong-password'
 expect "a wrong password is 401 bad_credentials" "$code $(body .error.code)" "401 bad_credentials"
 msg_wrong=$(body .error.message)
-signin bad 19999999999 'wrong-password'
+signin bad "18${PH1#19}" wrong-password	# unknown: no user has an 18… phone here
 expect "an unknown phone answers exactly like a wrong password" "$code $(body .error.message)" "401 $msg_wrong"
 
 req u1 GET /api/v1/session
