@@ -27,6 +27,8 @@ void pay_wechat_notify(struct request *);
 struct pay_alipay;
 const struct pay_alipay *pay_alipay_config(struct request *);
 void pay_alipay_notify(struct request *);
+/* cgi/refund_notify.c */
+void pay_wechat_refund_notify(struct request *);
 /* cgi/topup.c */
 void topup_create(struct request *);
 void topup_get(struct request *);

@@ -99,6 +99,7 @@ const struct route api_routes[] = {
 	{ HTTP_GET, "/api/v1/topups/{out_trade_no}", topup_get, "topup_get", BODY_NONE, topup_get_params },
 	{ HTTP_POST, "/pay/wechat/notify", pay_wechat_notify, "pay_wechat_notify", BODY_RAW, NULL },
 	{ HTTP_POST, "/pay/alipay/notify", pay_alipay_notify, "pay_alipay_notify", BODY_RAW, NULL },
+	{ HTTP_POST, "/pay/wechat/refund-notify", pay_wechat_refund_notify, "pay_wechat_refund_notify", BODY_RAW, NULL },
 	{ HTTP_POST, "/api/v1/session", tenant_session_create, "session_create", BODY_JSON, session_post_params },
 	{ HTTP_GET, "/api/v1/session", tenant_session_get, "session_get", BODY_NONE, NULL },
 	{ HTTP_DELETE, "/api/v1/session", tenant_session_delete, "session_delete", BODY_NONE, NULL },

@@ -85,6 +85,8 @@ const struct config_key prepay_settings[] = {
 	{ "wechatpay", "platform_cert", CONFIG_PATH, 0, NULL, 0, 0 },
 	{ "wechatpay", "api_url", CONFIG_STRING, 0, "https://api.mch.weixin.qq.com", 0, 0 },
 	{ "wechatpay", "notify_url", CONFIG_STRING, 0, NULL, 0, 0 },
+	/* refunds: default notify_url with /notify → /refund-notify (payments/refund_run.c) */
+	{ "wechatpay", "refund_notify_url", CONFIG_STRING, 0, NULL, 0, 0 },
 	{ "wechatpay", "timeout_ms", CONFIG_INT, 0, "5000", 100, 60000 },
 	{ "wechatpay", "order_ttl_s", CONFIG_INT, 0, "1800", 60, 7200 },
 	/* per-site limits (payment_site_limits) override these */

@@ -31,9 +31,13 @@ payments_libpayments_a_SOURCES += \
 	payments/wechat_client.c payments/wechat_client.h \
 	payments/pay_recon.c payments/pay_recon.h \
 	payments/pay_sweep.c payments/pay_sweep.h \
-	payments/alipay_client.c payments/alipay_client.h
+	payments/alipay_client.c payments/alipay_client.h \
+	payments/refund.c payments/refund.h \
+	payments/refund_store.c payments/refund_store.h \
+	payments/refund_run.c payments/refund_run.h \
+	payments/refund_jobs.c payments/refund_jobs.h
 payments_libpayments_a_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
-prepay_api_SOURCES += cgi/pay.c cgi/topup.c
+prepay_api_SOURCES += cgi/pay.c cgi/topup.c cgi/refund_notify.c
 prepay_api_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
 
 # prepay-sandbox: WeChat Pay on loopback, in Node (no npm packages); the
@@ -59,3 +63,15 @@ integration_tests += $(pay_integration)
 EXTRA_DIST += $(pay_integration) tests/integration/pay-lib.sh tests/integration/pay-notify.js docs/payments.md
 # the credited-notifications/s benchmark (deploy/stack bench runs tests/bench/*.sh)
 EXTRA_DIST += tests/bench/notify.sh tests/bench/notify-load.js
+
+# refunds and move-out settlement, prepayctl recon (docs/payments.md)
+prepayctl_SOURCES += tools/ctl_settle.c tools/ctl_recon.c
+prepayctl_LDADD += $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
+unit_tests += tests/unit/test-refund
+check_PROGRAMS += tests/unit/test-refund
+tests_unit_test_refund_SOURCES = tests/unit/test-refund.c tests/unit/unit.h
+tests_unit_test_refund_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
+refund_integration = \
+	tests/integration/pay-recon-ctl.sh
+integration_tests += $(refund_integration)
+EXTRA_DIST += $(refund_integration)

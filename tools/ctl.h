@@ -98,5 +98,8 @@ int ctl_meter_cut(struct ctl *, int, char **);
 int ctl_meter_restore(struct ctl *, int, char **);
 int ctl_user_add(struct ctl *, int, char **);		/* tools/ctl_user.c */
 int ctl_user_list(struct ctl *, int, char **);
+int ctl_account_settle(struct ctl *, int, char **);	/* tools/ctl_settle.c */
+int ctl_refund_cash(struct ctl *, int, char **);
+int ctl_recon(struct ctl *, int, char **);		/* tools/ctl_recon.c */
 
 #endif

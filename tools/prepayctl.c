@@ -46,6 +46,9 @@ static const struct ctl_command commands[] = {
 	{ "meter", "restore", ctl_meter_restore, "meter restore ID|SITE/CODE --reason TEXT [--request-id ID]" },
 	{ "user", "add", ctl_user_add, "user add --tenant SITE/CODE --phone PHONE --password-file FILE [--name TEXT] [--replace]" },
 	{ "user", "list", ctl_user_list, "user list [--tenant SITE/CODE]" },
+	{ "account", "settle", ctl_account_settle, "account settle ACCOUNT --request-id ID [--reason TEXT]" },
+	{ "refund", "cash", ctl_refund_cash, "refund cash ACCOUNT AMOUNT --request-id ID --reason TEXT" },
+	{ "recon", NULL, ctl_recon, "recon DATE [--json]" },
 	{ NULL, NULL, NULL, NULL },
 };
 

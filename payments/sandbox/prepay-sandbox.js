@@ -20,7 +20,20 @@
 //   GET  /sandbox/pay/{out_trade_no}  a page with a "pay" button (the demo)
 //   GET  /sandbox/orders/{out_trade_no}  the order and its deliveries
 //   POST /sandbox/notify/{out_trade_no}  deliver its notification again
+//   POST /sandbox/refund-plan/{out_trade_no} {fail, fail_status, fail_code,
+//        outcome, settle_ms, drop, copies, concurrent}   what refunds of this
+//        order meet: the first `fail` refund calls answer fail_status
+//        (500 SYSTEM_ERROR), or a 4xx refusal with fail_code; the refund then
+//        ends `outcome` (SUCCESS, CLOSED, ABNORMAL) after settle_ms and is
+//        notified (signed, encrypted) `copies` times, or never (drop)
+//   GET  /sandbox/refunds/{out_refund_no}  the refund and its deliveries
+//   POST /sandbox/refund-notify/{out_refund_no}  deliver its notification again
 //   GET  /healthz
+//
+// Refunds: POST /v3/refund/domestic/refunds (idempotent by out_refund_no,
+// at most the order's amount in all), GET /v3/refund/domestic/refunds/{no},
+// REFUND.SUCCESS / REFUND.CLOSED / REFUND.ABNORMAL notifications to the
+// refund's notify_url on WeChat Pay's retry schedule.
 'use strict';
 const crypto = require('crypto');
 const fs = require('fs');
@@ -78,6 +91,9 @@ const timeScale = Number(sb.time_scale || 1);
 const [host, port] = (sb.listen || '127.0.0.1:8091').split(':');
 
 const orders = new Map();	// out_trade_no → order
+const refunds = new Map();	// out_refund_no → refund
+const refundPlans = new Map();	// out_trade_no → what its refunds meet
+let refundSeq = 0;
 const ali = conf.alipay || {};
 let txnSeq = 0;
 
@@ -212,6 +228,86 @@ async function deliver(o, attempt) {
 	setTimeout(() => deliver(o, attempt + 1), RETRY_S[attempt] * 1000 / timeScale).unref();
 }
 
+// Refunds: the API's refund object, and the notification's plaintext.
+function refundObject(r) {
+	const o = { refund_id: r.refund_id, out_refund_no: r.out_refund_no, transaction_id: r.transaction_id,
+		out_trade_no: r.out_trade_no, channel: 'ORIGINAL', user_received_account: '支付用户零钱', status: r.status,
+		create_time: r.create_time, funds_account: 'AVAILABLE',
+		amount: { total: r.total, refund: r.refund, payer_total: r.total, payer_refund: r.refund, settlement_refund: r.refund,
+			settlement_total: r.total, discount_refund: 0, currency: 'CNY', refund_fee: 0 } };
+	if (r.success_time) o.success_time = r.success_time;
+	return o;
+}
+function refundNotification(r) {
+	const nonce = crypto.randomBytes(9).toString('base64').slice(0, 12), aad = 'refund';
+	const plain = { mchid: r.mchid, out_trade_no: r.out_trade_no, transaction_id: r.transaction_id, out_refund_no: r.out_refund_no,
+		refund_id: r.refund_id, refund_status: r.status, user_received_account: '支付用户零钱',
+		amount: { total: r.total, refund: r.refund, payer_total: r.total, payer_refund: r.refund } };
+	if (r.success_time) plain.success_time = r.success_time;
+	const c = crypto.createCipheriv('aes-256-gcm', apiv3, Buffer.from(nonce));
+	c.setAAD(Buffer.from(aad));
+	const ct = Buffer.concat([c.update(JSON.stringify(plain)), c.final(), c.getAuthTag()]).toString('base64');
+	const summary = { SUCCESS: '退款成功', CLOSED: '退款关闭', ABNORMAL: '退款异常' }[r.status];
+	return JSON.stringify({ id: `EV-${crypto.randomUUID()}`, create_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'),
+		resource_type: 'encrypt-resource', event_type: `REFUND.${r.status}`, summary,
+		resource: { original_type: 'refund', algorithm: 'AEAD_AES_256_GCM', ciphertext: ct, associated_data: aad, nonce } });
+}
+async function deliverRefund(r, attempt) {
+	if (!r.notify_url) return;
+	const status = await post(r.notify_url, refundNotification(r), false);
+	r.deliveries.push({ at: new Date().toISOString(), attempt, status });
+	if (status >= 200 && status < 300) return;
+	if (attempt >= RETRY_S.length) { log(`refund ${r.out_refund_no}: gave up after ${attempt + 1} deliveries`); return; }
+	setTimeout(() => deliverRefund(r, attempt + 1), RETRY_S[attempt] * 1000 / timeScale).unref();
+}
+// The refund ends as its order's plan says, then WeChat Pay tells the merchant.
+function settleRefund(r, plan) {
+	setTimeout(async () => {
+		r.status = plan.outcome || 'SUCCESS';
+		if (r.status === 'SUCCESS') r.success_time = new Date().toISOString().replace(/\.\d+Z$/, '+00:00');
+		if (plan.drop) return;
+		const copies = Math.min(Number(plan.copies || 1), 1000);
+		if (plan.concurrent) await Promise.all(Array.from({ length: copies }, () => deliverRefund(r, 0)));
+		else for (let i = 0; i < copies; i++) await deliverRefund(r, 0);
+	}, Number(plan.settle_ms ?? 20)).unref();
+}
+function createRefund(req, res, body) {
+	let b;
+	try { b = JSON.parse(body); } catch { return fail(res, 400, 'PARAM_ERROR', 'the body is not JSON'); }
+	if (!/^[0-9A-Za-z_\-|*@]{1,64}$/.test(b.out_refund_no || '')) return fail(res, 400, 'PARAM_ERROR', 'out_refund_no');
+	const o = b.out_trade_no ? orders.get(b.out_trade_no) : [...orders.values()].find((x) => x.transaction_id === b.transaction_id);
+	if (!o || o.provider === 'alipay') return fail(res, 404, 'RESOURCE_NOT_EXISTS', '订单不存在');
+	const a = b.amount || {};
+	if (!Number.isInteger(a.refund) || a.refund <= 0 || !Number.isInteger(a.total) || a.currency !== 'CNY')
+		return fail(res, 400, 'PARAM_ERROR', 'amount.refund, amount.total, amount.currency');
+	if (b.notify_url !== undefined && !/^https?:\/\/[^?]+$/.test(b.notify_url)) return fail(res, 400, 'PARAM_ERROR', 'notify_url');
+	const plan = refundPlans.get(o.out_trade_no) || {};
+	if (plan.fail > 0) {
+		plan.fail--;
+		const st = Number(plan.fail_status || 500);
+		log(`refund ${b.out_refund_no}: failing on purpose with HTTP ${st}`);
+		return fail(res, st, plan.fail_code || (st >= 500 ? 'SYSTEM_ERROR' : 'INVALID_REQUEST'), 'sandbox failure injection');
+	}
+	let r = refunds.get(b.out_refund_no);
+	if (r) {
+		// the same out_refund_no again: the same refund, if asked the same way
+		if (r.out_trade_no !== o.out_trade_no || r.refund !== a.refund) return fail(res, 400, 'INVALID_REQUEST', 'out_refund_no was used with other parameters');
+		return answer(res, 200, refundObject(r));
+	}
+	if (o.state !== 'SUCCESS') return fail(res, 400, 'INVALID_REQUEST', '订单未支付');
+	if (a.total !== (o.paid_total ?? o.total)) return fail(res, 400, 'INVALID_REQUEST', 'amount.total is not the order amount');
+	const taken = [...refunds.values()].filter((x) => x.out_trade_no === o.out_trade_no && x.status !== 'CLOSED' && x.status !== 'ABNORMAL')
+		.reduce((n, x) => n + x.refund, 0);
+	if (taken + a.refund > a.total) return fail(res, 400, 'INVALID_REQUEST', '申请退款金额超过订单可退金额');
+	r = { out_refund_no: b.out_refund_no, out_trade_no: o.out_trade_no, transaction_id: o.transaction_id, mchid: o.mchid,
+		refund_id: `50${String(Date.now()).slice(-10)}${String(++refundSeq).padStart(17, '0')}`, total: a.total, refund: a.refund,
+		status: 'PROCESSING', create_time: new Date().toISOString().replace(/\.\d+Z$/, '+00:00'), notify_url: b.notify_url,
+		reason: b.reason || '', deliveries: [] };
+	refunds.set(r.out_refund_no, r);
+	settleRefund(r, plan);
+	answer(res, 200, refundObject(r));
+}
+
 function readBody(req, max) {
 	return new Promise((resolve, reject) => {
 		let n = 0;
@@ -315,6 +411,22 @@ async function handle(req, res) {
 		await deliver(o, RETRY_S.length);
 		return answer(res, 200, { deliveries: o.deliveries });
 	}
+	if ((m = /^\/sandbox\/refund-plan\/([^/]+)$/.exec(u.pathname)) && req.method === 'POST') {
+		let plan;
+		try { plan = body ? JSON.parse(body) : {}; } catch { return fail(res, 400, 'PARAM_ERROR', 'not JSON'); }
+		refundPlans.set(m[1], plan);
+		return answer(res, 200, plan);
+	}
+	if ((m = /^\/sandbox\/refunds\/([^/]+)$/.exec(u.pathname))) {
+		const r = refunds.get(m[1]);
+		return r ? answer(res, 200, r) : fail(res, 404, 'RESOURCE_NOT_EXISTS', 'no such refund');
+	}
+	if ((m = /^\/sandbox\/refund-notify\/([^/]+)$/.exec(u.pathname)) && req.method === 'POST') {
+		const r = refunds.get(m[1]);
+		if (!r || r.status === 'PROCESSING') return fail(res, 404, 'RESOURCE_NOT_EXISTS', 'no finished refund');
+		await deliverRefund(r, RETRY_S.length);
+		return answer(res, 200, { deliveries: r.deliveries });
+	}
 	if (req.method === 'POST' && u.pathname === '/alipay/gateway.do') return aliGateway(req, res, body);
 	// WeChat Pay itself: every call must carry our valid signature
 	const why = checkAuth(req, body);
@@ -332,6 +444,11 @@ async function handle(req, res) {
 		if (o.state === 'SUCCESS') return fail(res, 400, 'ORDERPAID', 'order is paid');
 		o.state = 'CLOSED';
 		return answer(res, 204);
+	}
+	if (req.method === 'POST' && u.pathname === '/v3/refund/domestic/refunds') return createRefund(req, res, body);
+	if ((m = /^\/v3\/refund\/domestic\/refunds\/([^/]+)$/.exec(u.pathname)) && req.method === 'GET') {
+		const r = refunds.get(m[1]);
+		return r ? answer(res, 200, refundObject(r)) : fail(res, 404, 'RESOURCE_NOT_EXISTS', '退款单不存在');
 	}
 	if (req.method === 'GET' && u.pathname === '/v3/bill/tradebill') {
 		const date = u.searchParams.get('bill_date') || '';
