@@ -18,21 +18,19 @@ static const char *const ledger_kinds[] = {
 	"topup", "consumption", "fee", "adjustment", "refund", "emergency_credit", "emergency_repay", "transfer_in", "transfer_out", NULL
 };
 
-/* A CSV field: quoted, and a leading = + - @ defused so spreadsheets do not run it. */
-static void
+/* A CSV field: quoted, and a leading = + - @ defused so spreadsheets do not
+ * run it. -1 when the body's limit is reached. */
+static int
 csv_field(struct buf *b, const char *s, int last)
 {
-	buf_puts(b, "\"");
-	if (*s == '=' || *s == '+' || *s == '-' || *s == '@')
-		if (!(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
-			buf_puts(b, "'");
-	for (; *s; s++) {
-		if (*s == '"')
-			buf_puts(b, "\"\"");
-		else
-			buf_append(b, s, 1);
-	}
-	buf_puts(b, last ? "\"\r\n" : "\",");
+	int rc = buf_puts(b, "\"");
+
+	if ((*s == '=' || *s == '+' || *s == '-' || *s == '@') && !(s[0] == '-' && s[1] >= '0' && s[1] <= '9'))
+		rc |= buf_puts(b, "'");
+	for (; *s && rc == 0; s++)
+		rc |= *s == '"' ? buf_puts(b, "\"\"") : buf_append(b, s, 1);
+	rc |= buf_puts(b, last ? "\"\r\n" : "\",");
+	return rc != 0 ? -1 : 0;
 }
 
 void
@@ -88,19 +86,25 @@ tenant_ledger(struct request *req)
 
 		buf_reset(&resp->body);
 		buf_puts(&resp->body, "\xef\xbb\xbf" "seq,time_utc,kind,amount_yuan,balance_after_yuan,reference,reason\r\n");
-		while ((r = db_rows_next(rows)) == 1) {
+		int full = 0;
+
+		while (!full && (r = db_rows_next(rows)) == 1) {
 			snprintf(num, sizeof num, "%lld", (long long)db_rows_int(rows, 0));
-			csv_field(&resp->body, num, 0);
-			csv_field(&resp->body, db_rows_str(rows, 6), 0);
-			csv_field(&resp->body, db_rows_str(rows, 1), 0);
-			csv_field(&resp->body, money_format(db_rows_int(rows, 2), amt), 0);
-			csv_field(&resp->body, money_format(db_rows_int(rows, 3), bal), 0);
-			csv_field(&resp->body, db_rows_str(rows, 4), 0);
-			csv_field(&resp->body, db_rows_str(rows, 5), 1);
+			full = csv_field(&resp->body, num, 0) || csv_field(&resp->body, db_rows_str(rows, 6), 0) ||
+			    csv_field(&resp->body, db_rows_str(rows, 1), 0) ||
+			    csv_field(&resp->body, money_format(db_rows_int(rows, 2), amt), 0) ||
+			    csv_field(&resp->body, money_format(db_rows_int(rows, 3), bal), 0) ||
+			    csv_field(&resp->body, db_rows_str(rows, 4), 0) || csv_field(&resp->body, db_rows_str(rows, 5), 1);
 		}
 		db_rows_free(rows);
 		if (r < 0) {
 			request_db_failed(req, db);
+			return;
+		}
+		if (full) {
+			/* never half an export */
+			response_error(req, 413, "export_too_large", "the export does not fit in one answer; "
+			    "narrow it with from and to (a year at a time)");
 			return;
 		}
 		resp->status = 200;
