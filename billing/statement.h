@@ -106,11 +106,13 @@ struct statement_run_opts {
 	int64_t site_id;		/* 0: all */
 	int64_t account_id;		/* 0: all */
 	int dry_run;			/* compute and check, store nothing */
+	const char *actor;		/* who posts the month's shares; NULL: "statement-run" */
 };
 
 struct statement_run_stats {
 	int64_t accounts, rows, statements_new, statements_changed, statements_unchanged, mismatches;
 	int64_t usage_fen, debited_fen;
+	int64_t share_sources, share_entries, share_problems, line_losses;
 	double read_s, write_s;
 };
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "billing/ledger.h"
+#include "billing/share.h"
 #include "billing/statement.h"
 #include "billing/tariff_json.h"
 #include "lib/log.h"
@@ -100,6 +101,8 @@ struct acct {
 	int nterms;
 	struct terms terms[3];
 	char old_sha[65];
+	int nshares;
+	struct stmt_share *shares;	/* shared meters and line loss (billing/share.h) */
 };
 
 struct meter {
@@ -403,6 +406,48 @@ dberr:
 	return -1;
 }
 
+static void
+share_add(void *arg, int64_t account_id, const struct stmt_share *sh)
+{
+	struct acct *a = acct_find(arg, account_id);
+
+	if (a == NULL)
+		return;
+	a->shares = xrealloc(a->shares, (size_t)(a->nshares + 1) * sizeof *a->shares);
+	a->shares[a->nshares++] = *sh;
+}
+
+static void
+share_problem(void *arg, const char *msg)
+{
+	struct run *R = arg;
+
+	R->stats->share_problems++;
+	log_error("statement run: %s", msg);
+}
+
+/* The month's shared-meter and line-loss charges: posted first (unless a
+ * dry run), then the allocations read for the statements. */
+static int
+load_shares(struct run *R, const struct statement_run_opts *o, char *err, size_t errlen)
+{
+	if (!o->dry_run)
+		for (int i = 0; i < R->nsites; i++) {
+			struct share_post_stats ps;
+			if (share_post_month(R->db, R->sites[i].id, R->period, o->actor ? o->actor : "statement-run", &ps,
+			    share_problem, R, err, errlen) == -1)
+				return -1;
+			R->stats->share_entries += ps.entries;
+			R->stats->share_sources += ps.sources;
+			R->stats->line_losses += ps.losses;
+		}
+	if (share_load(R->db, o->account_id, R->period, share_add, R) == -1) {
+		snprintf(err, errlen, "cannot read the share allocations: %s", db_error(R->db));
+		return -1;
+	}
+	return 0;
+}
+
 /* --- re-rating one account × energy ------------------------------------- */
 
 struct rater {
@@ -568,6 +613,7 @@ finish_account(struct run *R, struct acct *a, struct rater *k, int *active)
 		rater_free(&k[e]);
 		active[e] = 0;
 	}
+	stmt_shares(st, a->shares, a->nshares);
 	stmt_finish(st);
 	{
 		char why[300];
@@ -775,7 +821,8 @@ statement_run(struct db *db, const struct statement_run_opts *o, struct statemen
 
 	memset(stats, 0, sizeof *stats);
 	R.store = tariff_store_new();
-	if (load_accounts(&R, o, err, errlen) == -1 || load_ledger(&R, err, errlen) == -1 ||
+	if (load_accounts(&R, o, err, errlen) == -1 || load_shares(&R, o, err, errlen) == -1 ||
+	    load_ledger(&R, err, errlen) == -1 ||
 	    load_rating(&R, err, errlen) == -1 || stream_rows(&R, o, err, errlen) == -1)
 		goto out;
 	t1 = now_s();
@@ -788,8 +835,10 @@ out:
 	for (int i = 0; i < R.nstmts; i++)
 		stmt_free(&R.stmts[i]);
 	free(R.stmts);
-	for (int i = 0; i < R.naccts; i++)
+	for (int i = 0; i < R.naccts; i++) {
 		free(R.accts[i].entries);
+		free(R.accts[i].shares);
+	}
 	free(R.accts);
 	free(R.sites);
 	free(R.meters);

@@ -6,7 +6,8 @@ billing_libstatements_a_SOURCES = \
 	billing/tariff_store.c billing/tariff_store.h \
 	billing/consume.c billing/consume.h \
 	billing/statement.c billing/statement.h \
-	billing/statement_run.c
+	billing/statement_run.c \
+	billing/share.c billing/share.h billing/statement_share.c
 # after the libraries it uses, so a static link resolves in one pass
 STATEMENTS_LIBS = billing/libstatements.a billing/libpolicy.a billing/libledger.a billing/librating.a $(PREPAY_LIBS)
 
