@@ -72,6 +72,6 @@ check_PROGRAMS += tests/unit/test-refund
 tests_unit_test_refund_SOURCES = tests/unit/test-refund.c tests/unit/unit.h
 tests_unit_test_refund_LDADD = $(PAYMENTS_LIBS) $(PREPAY_LIBS)
 refund_integration = tests/integration/pay-refund.sh tests/integration/pay-settle.sh \
-	tests/integration/pay-recon-ctl.sh
+	tests/integration/pay-recon-ctl.sh tests/integration/pay-refund-periodic.sh
 integration_tests += $(refund_integration)
 EXTRA_DIST += $(refund_integration) tests/integration/pay-refund-lib.sh

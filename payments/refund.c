@@ -217,3 +217,27 @@ wechat_refund_error_retryable(long status, const char *code)
 			return 1;
 	return 0;
 }
+
+int64_t
+refund_jobs_next_sweep(int64_t now)
+{
+	return now - now % PAYMENT_SWEEP_EVERY_S + PAYMENT_SWEEP_EVERY_S;
+}
+
+int64_t
+refund_jobs_next_recon(int64_t now)
+{
+	int64_t day = now - now % 86400, at = day + PAYMENT_RECON_AT_S;
+
+	return at > now ? at : at + 86400;
+}
+
+void
+refund_jobs_recon_date(int64_t now, char out[11])
+{
+	time_t t = (time_t)(now + 8 * 3600 - 86400);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 11, "%Y-%m-%d", &tm) != 10)
+		snprintf(out, 11, "1970-01-01");
+}

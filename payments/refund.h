@@ -74,4 +74,14 @@ int wechat_refund_body(const char *out_trade_no, const char *out_refund_no, cons
  * still go out later) or final (this refund will never be made). */
 int wechat_refund_error_retryable(long http_status, const char *code);
 
+/* The worker's periodic payment jobs (payments/refund_jobs.c). */
+#define PAYMENT_SWEEP_EVERY_S 60
+#define PAYMENT_RECON_AT_S (2 * 3600 + 1800)	/* 02:30 UTC = 10:30 Beijing: the bill is out by 10:00 */
+
+/* Pure: when the periodic job after now runs (Unix seconds). */
+int64_t refund_jobs_next_sweep(int64_t now);
+int64_t refund_jobs_next_recon(int64_t now);
+/* Pure: the Beijing day before now, "YYYY-MM-DD". */
+void refund_jobs_recon_date(int64_t now, char out[11]);
+
 #endif

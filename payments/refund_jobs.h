@@ -11,20 +11,12 @@
 #ifndef PREPAY_PAYMENTS_REFUND_JOBS_H
 #define PREPAY_PAYMENTS_REFUND_JOBS_H
 #include <stdint.h>
+#include "payments/refund.h"
 #include "worker/worker.h"
 
 void refund_job_request(struct worker_ctx *, const struct job *, struct job_result *);
 void refund_job_query(struct worker_ctx *, const struct job *, struct job_result *);
 void refund_job_sweep(struct worker_ctx *, const struct job *, struct job_result *);
 void refund_job_recon(struct worker_ctx *, const struct job *, struct job_result *);
-
-#define PAYMENT_SWEEP_EVERY_S 60
-#define PAYMENT_RECON_AT_S (2 * 3600 + 1800)	/* 02:30 UTC = 10:30 Beijing: the bill is out by 10:00 */
-
-/* Pure: when the periodic job after now runs (Unix seconds). */
-int64_t refund_jobs_next_sweep(int64_t now);
-int64_t refund_jobs_next_recon(int64_t now);
-/* Pure: the Beijing day before now, "YYYY-MM-DD". */
-void refund_jobs_recon_date(int64_t now, char out[11]);
 
 #endif

@@ -150,6 +150,27 @@ TEST(refund_errors_retry_only_when_a_retry_can_help)
 	CHECK(!wechat_refund_error_retryable(403, "USER_ACCOUNT_ABNORMAL"));
 }
 
+TEST(refund_jobs_schedule_the_next_sweep_and_reconciliation)
+{
+	char day[11];
+	int64_t t = 1795824000;	/* 2026-11-28 00:00:00 UTC = 08:00 Beijing */
+
+	CHECK_EQ_INT(refund_jobs_next_sweep(t), t + 60);
+	CHECK_EQ_INT(refund_jobs_next_sweep(t + 59), t + 60);
+	CHECK_EQ_INT(refund_jobs_next_sweep(t + 60), t + 120);
+	/* 10:30 Beijing the same day; once past it, the next day's */
+	CHECK_EQ_INT(refund_jobs_next_recon(t), t + 9000);
+	CHECK_EQ_INT(refund_jobs_next_recon(t + 9000), t + 9000 + 86400);
+	CHECK_EQ_INT(refund_jobs_next_recon(t + 86399), t + 9000 + 86400);
+	/* the day reconciled is yesterday in Beijing */
+	refund_jobs_recon_date(t + 9000, day);
+	CHECK_EQ_STR(day, "2026-11-27");
+	refund_jobs_recon_date(t - 8 * 3600, day);	/* 00:00 Beijing on the 28th */
+	CHECK_EQ_STR(day, "2026-11-27");
+	refund_jobs_recon_date(t - 8 * 3600 - 1, day);
+	CHECK_EQ_STR(day, "2026-11-26");
+}
+
 int
 main(void)
 {
@@ -163,5 +184,6 @@ main(void)
 	RUN(refund_states_map_and_only_closed_or_abnormal_reverse);
 	RUN(refund_body_is_the_api_request);
 	RUN(refund_errors_retry_only_when_a_retry_can_help);
+	RUN(refund_jobs_schedule_the_next_sweep_and_reconciliation);
 	return unit_done();
 }
