@@ -140,4 +140,37 @@ int statement_rerate(struct db *, struct tariff_store *, int64_t account_id, con
     int32_t to, const char *actor, const char *reason, struct rerate_month *out, int max, int *n,
     char *err, size_t errlen);
 
+/*
+ * The periodic billing jobs (billing/statement_jobs.c; prepay-worker's
+ * billing.fixed and billing.month, prepayctl fixed-charges run):
+ *
+ * statement_fixed_run: standing charges through the local day of
+ * `through` (UTC; or, with date "YYYY-MM-DD", that local day in each
+ * account's site) for every open account with a tariff — so accounts
+ * whose meters send nothing still pay them. Idempotent (days charged are
+ * not charged again). site_id / account_id 0: all.
+ *
+ * statement_month_due: for each site (or the one given) whose local time
+ * `now` is past 01:00 on a month's 1st, runs the statement run for the
+ * month before, once (statement_runs remembers it).
+ */
+struct fixed_run_stats {
+	int64_t accounts;		/* account × energy assignments looked at */
+	int64_t charged;		/* of which something was posted now */
+	int64_t posted_fen;
+	int64_t failed;
+};
+typedef void (*statement_job_report_fn)(void *arg, const char *msg);
+int statement_fixed_run(struct db *, int64_t site_id, int64_t account_id, const char *date, int64_t through,
+    const char *actor, struct fixed_run_stats *, statement_job_report_fn, void *arg, char *err, size_t errlen);
+
+struct month_run_stats {
+	int sites_run;			/* statement runs made now */
+	int sites_done;			/* already run for their month */
+	int64_t accounts, mismatches;
+	int32_t last_period;
+};
+int statement_month_due(struct db *, int64_t site_id, int64_t now, const char *actor, struct month_run_stats *,
+    statement_job_report_fn, void *arg, char *err, size_t errlen);
+
 #endif

@@ -7,7 +7,8 @@ billing_libstatements_a_SOURCES = \
 	billing/consume.c billing/consume.h \
 	billing/statement.c billing/statement.h \
 	billing/statement_run.c \
-	billing/share.c billing/share.h billing/statement_share.c
+	billing/share.c billing/share.h billing/statement_share.c \
+	billing/statement_jobs.c
 # after the libraries it uses, so a static link resolves in one pass
 STATEMENTS_LIBS = billing/libstatements.a billing/libpolicy.a billing/libledger.a billing/librating.a $(PREPAY_LIBS)
 

@@ -7,6 +7,7 @@
 #include "worker/worker.h"
 #include "alerts/alerts.h"
 #include "payments/refund_jobs.h"
+#include "worker/job_billing.h"
 
 const struct job_handler job_handlers[] = {
 	{ "alert.", alerts_fanout },		/* one alert → one delivery per contact and channel */
@@ -17,5 +18,7 @@ const struct job_handler job_handlers[] = {
 	{ "refund.query", refund_job_query },	/* how a processing refund ended */
 	{ "payment.sweep", refund_job_sweep },	/* periodic: unpaid orders queried, expired closed */
 	{ "payment.recon", refund_job_recon },	/* periodic: yesterday against the trade bill */
+	{ "billing.fixed", billing_job_fixed },	/* periodic: standing charges for idle accounts */
+	{ "billing.month", billing_job_month },	/* periodic: the statement run after a site's month end */
 	{ NULL, NULL },
 };

@@ -15,3 +15,8 @@ tests_unit_test_alerts_worker_SOURCES = tests/unit/test-alerts-worker.c tests/un
 	worker/worker.c worker/jobs.c
 tests_unit_test_alerts_worker_LDADD = $(ALERTS_LIBS) $(PAYMENTS_LIBS) $(POLICY_LIBS) $(CURL_LIBS)
 EXTRA_DIST += docs/worker.md
+# billing jobs: fixed charges, month-end statements (worker/job_billing.c)
+prepay_worker_SOURCES += worker/job_billing.c worker/job_billing.h
+prepay_worker_LDADD += $(STATEMENTS_LIBS)
+tests_unit_test_alerts_worker_SOURCES += worker/job_billing.c worker/job_billing.h
+tests_unit_test_alerts_worker_LDADD += $(STATEMENTS_LIBS)
