@@ -12,7 +12,7 @@ billing_libstatements_a_SOURCES = \
 # after the libraries it uses, so a static link resolves in one pass
 STATEMENTS_LIBS = billing/libstatements.a billing/libpolicy.a billing/libledger.a billing/librating.a $(PREPAY_LIBS)
 
-prepayctl_SOURCES += tools/ctl_tariff_db.c
+prepayctl_SOURCES += tools/ctl_tariff_db.c tools/ctl_share.c
 prepayctl_LDADD += $(STATEMENTS_LIBS)
 
 STATEMENT_FIXTURE = tests/integration/statement-fixture.c tests/integration/statement-fixture.h $(LEDGER_FIXTURE)

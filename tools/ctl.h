@@ -92,6 +92,9 @@ int ctl_tariff_rerate(struct ctl *, int, char **);
 int ctl_consume(struct ctl *, int, char **);
 int ctl_statement_run(struct ctl *, int, char **);
 int ctl_statement_show(struct ctl *, int, char **);
+int ctl_meter_share(struct ctl *, int, char **);	/* tools/ctl_share.c */
+int ctl_meter_loss(struct ctl *, int, char **);
+int ctl_fixed_run(struct ctl *, int, char **);
 int ctl_meter_list(struct ctl *, int, char **);		/* tools/ctl_meter.c */
 int ctl_meter_show(struct ctl *, int, char **);
 int ctl_meter_cut(struct ctl *, int, char **);
