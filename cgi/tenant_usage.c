@@ -185,8 +185,15 @@ usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t s
 	char err[256];
 	int r;
 
+	/* one store per worker thread: parsed tariffs and rating contexts are
+	 * cached across requests (a new import has a new doc_id; zones reload
+	 * after TARIFF_STORE_SITE_TTL) */
+	static _Thread_local struct tariff_store *thread_store;
+
 	memset(e, 0, sizeof *e);
-	e->store = tariff_store_new();
+	if (thread_store == NULL)
+		thread_store = tariff_store_new();
+	e->store = thread_store;
 	if (tariff_store_site(e->store, db, site_id, &e->z, &cal, err, sizeof err) != 0) {
 		log_error("usage: site %lld: %s", (long long)site_id, err);
 		response_error(req, 500, "internal_error", "the site's time zone cannot be loaded; it has been logged");
@@ -206,7 +213,7 @@ usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t s
 static void
 usage_env_free(struct usage_env *e)
 {
-	tariff_store_free(e->store);
+	(void)e;	/* the store is the thread's */
 }
 
 static cJSON *
