@@ -203,9 +203,9 @@ post_source(struct db *db, const struct source *s, int32_t period, int64_t sourc
 
 	/* who shares now, then anyone charged before who no longer does (their part becomes 0) */
 	r = db_query(db, "SELECT account_id, weight, 0 FROM meter_shares WHERE meter_id = ? UNION ALL"
-	    " SELECT account_id, 0, 1 FROM share_allocations WHERE meter_id = ? AND period = ? AND account_id NOT IN"
-	    " (SELECT account_id FROM meter_shares WHERE meter_id = ?) ORDER BY 3, 1", "iiii", s->meter_id,
-	    s->meter_id, (int64_t)period, s->meter_id);
+	    " SELECT account_id, 0, 1 FROM share_allocations WHERE meter_id = ? AND period = ? AND account_id <> ?"
+	    " AND account_id NOT IN (SELECT account_id FROM meter_shares WHERE meter_id = ?) ORDER BY 3, 1", "iiiii",
+	    s->meter_id, s->meter_id, (int64_t)period, s->loss ? (int64_t)0 : s->account_id, s->meter_id);
 	if (r == NULL)
 		goto dberr;
 	nsharers = 0;

@@ -19,6 +19,9 @@ STATEMENT_FIXTURE = tests/integration/statement-fixture.c tests/integration/stat
 statement_tests = tests/integration/statement-month tests/integration/statement-random
 integration_tests += $(statement_tests) tests/integration/statement-ctl.sh
 EXTRA_DIST += tests/integration/statement-ctl.sh
+# shared meters, line loss, the fixed-charge and month-end jobs
+integration_tests += tests/integration/statement-share.sh tests/integration/statement-jobs.sh
+EXTRA_DIST += tests/integration/statement-share.sh tests/integration/statement-jobs.sh
 check_PROGRAMS += $(statement_tests)
 tests_integration_statement_month_SOURCES = tests/integration/statement-month.c $(STATEMENT_FIXTURE)
 tests_integration_statement_month_LDADD = $(STATEMENTS_LIBS)
