@@ -38,3 +38,8 @@ unit_tests += tests/unit/test-statement
 check_PROGRAMS += tests/unit/test-statement
 tests_unit_test_statement_SOURCES = tests/unit/test-statement.c tests/unit/unit.h
 tests_unit_test_statement_LDADD = $(STATEMENTS_LIBS)
+
+unit_tests += tests/unit/test-share
+check_PROGRAMS += tests/unit/test-share
+tests_unit_test_share_SOURCES = tests/unit/test-share.c tests/unit/unit.h
+tests_unit_test_share_LDADD = $(STATEMENTS_LIBS)
