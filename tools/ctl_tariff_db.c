@@ -558,6 +558,7 @@ ctl_statement_run(struct ctl *c, int argc, char **argv)
 	if (account != NULL && (rc = ctl_account_resolve(c, account, &o.account_id)) != CTL_OK)
 		return rc;
 	o.dry_run = dry != NULL;
+	o.actor = c->actor;
 	if (statement_run(ctl_db(c), &o, &s, report_mismatch, NULL, err, sizeof err) == -1)
 		return ctl_fail(c, CTL_UNAVAILABLE, "statement run: %s", err);
 	tariff_format_decimal(s.usage_fen, 2, a, sizeof a);
@@ -566,6 +567,13 @@ ctl_statement_run(struct ctl *c, int argc, char **argv)
 	    " unchanged; usage %s = real-time debits %s%s; read+rate %.3f s, write %.3f s\n", dry ? "(dry run) " : "",
 	    month, s.accounts, s.rows, s.statements_new, s.statements_changed, s.statements_unchanged, a, b,
 	    s.mismatches ? "" : " (all equal)", s.read_s, s.write_s);
+	if (s.share_sources + s.line_losses + s.share_problems > 0)
+		printf("shared meters: %" PRId64 " apportioned, %" PRId64 " ledger entries posted now, %" PRId64
+		    " line losses measured (prepayctl meter loss), %" PRId64 " could not be apportioned\n",
+		    s.share_sources, s.share_entries, s.line_losses, s.share_problems);
+	if (s.share_problems > 0 && s.mismatches == 0)
+		return ctl_fail(c, CTL_FOUND_PROBLEMS, "%" PRId64 " shared meter%s could not be apportioned (above)",
+		    s.share_problems, s.share_problems == 1 ? "" : "s");
 	if (s.mismatches > 0)
 		return ctl_fail(c, CTL_FOUND_PROBLEMS, "%" PRId64 " statement%s do not match the real-time debits"
 		    " (listed above)", s.mismatches, s.mismatches == 1 ? "" : "s");

@@ -138,6 +138,13 @@ check "loss: statements agree" statements_ok
 run_ctl statement show "$S/t02-e" --month "$M"
 check "the statement shows the line loss line" grep -q "line loss of master meter m17" "$T/out"
 
+# a split that cannot be made (consumption share, but the sharer used nothing) posts nothing and says so
+n_before=$(share_entries)
+run_ctl meter share "$S/m18" --rule consumption --account "$S/t05-e"
+run_ctl statement run --month "$M" --site "$S"
+check "an impossible split: exit 1, named, nothing posted" \
+    sh -c "[ $rc = 1 ] && grep -q 'm18 $M: cannot apportion' '$T/err' && [ $(share_entries) = $n_before ]"
+
 run_ctl audit
 check "prepayctl audit is clean" [ "$rc" = 0 ]
 done_testing
