@@ -40,13 +40,28 @@ for (const vp of viewports) {
   const page = await ctx.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  const shot = (what) => page.screenshot({ path: join(env.E2E_LOG_DIR, `${vp.name}-${what}.png`), fullPage: true });
+  const unlabeled = [];
+  // every visible input and select has a label (for=id) or an aria-label
+  const shot = async (what) => {
+    const missing = await page.evaluate(() => [...document.querySelectorAll('input, select')]
+      .filter((el) => el.offsetParent !== null && !el.getAttribute('aria-label') && !(el.id && document.querySelector(`label[for="${el.id}"]`)))
+      .map((el) => el.id || el.name || el.type));
+    if (missing.length) unlabeled.push(`${what}: ${missing.join(',')}`);
+    await page.screenshot({ path: join(env.E2E_LOG_DIR, `${vp.name}-${what}.png`), fullPage: true });
+  };
+  const cdp = await ctx.newCDPSession(page);
+  await cdp.send('Network.enable');
+  let transferred = 0;
+  cdp.on('Network.loadingFinished', (e) => { transferred += e.encodedDataLength; });
   const apiGet = (path) => page.evaluate(async (p) => { const r = await fetch(p); return { status: r.status, body: await r.json() }; }, path);
   const acct = `/api/v1/accounts/${env.E2E_ACCOUNT}`;
 
   // sign in, see the balance
   await step(`${vp.name}: sign in`, async () => {
     await page.goto(`${env.E2E_URL}/tenant/`);
+    await page.locator('#signin-form').waitFor();
+    await page.waitForLoadState('networkidle');
+    ok(transferred > 0 && transferred < 150 * 1024, `${vp.name}: the first view is under 150 KB transferred (${transferred} bytes)`, transferred);
     await page.getByLabel('手机号').fill(env.E2E_PHONE);
     await page.getByLabel('密码').fill(env.E2E_PASSWORD);
     await shot('signin');
@@ -180,6 +195,7 @@ for (const vp of viewports) {
     await shot('signed-out');
   });
   ok(errors.length === 0, `${vp.name}: no script errors`, errors.join('; '));
+  ok(unlabeled.length === 0, `${vp.name}: every input on every page has a label`, unlabeled.join('; '));
   await ctx.close();
 }
 await browser.close();
