@@ -24,4 +24,4 @@ prepayctl_SOURCES += tools/ctl_meter.c
 poller_tests = tests/integration/poller-flow.sh tests/integration/poller-faults.sh \
 	tests/integration/poller-crash.sh tests/integration/poller-peer.sh
 integration_tests += $(poller_tests)
-EXTRA_DIST += $(poller_tests) tests/integration/poller-lib.sh tests/integration/poller-peer.py docs/poller.md
+EXTRA_DIST += $(poller_tests) tests/integration/poller-lib.sh tests/integration/db-lib.sh tests/integration/poller-peer.py docs/poller.md

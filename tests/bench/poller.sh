@@ -31,13 +31,9 @@ cleanup() {
 	rm -rf "$DIR"
 }
 trap cleanup EXIT
-sqlq() {
-	db=$(sed -n 's/^name *= *//p' "$CONF" | head -1); sock=$(sed -n 's/^socket *= *//p' "$CONF" | head -1)
-	user=$(sed -n 's/^user *= *//p' "$CONF" | head -1)
-	mariadb -N -B -S "$sock" -u "$user" "$db" -e "$1"
-}
-db=$(sed -n 's/^name *= *//p' "$CONF" | head -1); sock=$(sed -n 's/^socket *= *//p' "$CONF" | head -1)
-mariadb -S "$sock" -e "CREATE DATABASE IF NOT EXISTS \`$db\`"
+. "$SRC/tests/integration/db-lib.sh"
+PREPAY_CONF=$CONF db_lib_init "$DIR"
+sqlq() { sql "$1"; }
 PREPAY_SCHEMA_DIR=$SRC/schema $CTL db migrate >/dev/null || exit 1
 
 echo "# park: $GWS gateways x $PER meters (acrel-ddsy1352), $LAT ms per transaction"

@@ -28,18 +28,8 @@ SIM_PID=
 POLLER_PID=
 
 # the database, as the config names it, for checks the CLI does not show
-sql() {
-	db_name=$(sed -n 's/^name *= *//p' "$PREPAY_CONF" | head -1)
-	db_sock=$(sed -n 's/^socket *= *//p' "$PREPAY_CONF" | head -1)
-	db_user=$(sed -n 's/^user *= *//p' "$PREPAY_CONF" | head -1)
-	if [ -n "$db_sock" ]; then
-		mariadb -N -B -S "$db_sock" -u "$db_user" "$db_name" -e "$1"
-	else
-		db_host=$(sed -n 's/^host *= *//p' "$PREPAY_CONF" | head -1)
-		db_port=$(sed -n 's/^port *= *//p' "$PREPAY_CONF" | head -1)
-		mariadb -N -B -h "${db_host:-127.0.0.1}" -P "${db_port:-3306}" -u "$db_user" "$db_name" -e "$1"
-	fi
-}
+. "$PREPAY_SRCDIR/tests/integration/db-lib.sh"
+db_lib_init "$DIR"
 
 # ports of our own, below the ephemeral range, away from the sim tests'
 ports() {
