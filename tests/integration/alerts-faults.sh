@@ -128,6 +128,25 @@ expect "43101: the first message used the subscription, the second failed withou
 check "43101 is explained" sh -c "echo \"SELECT last_error FROM outbox WHERE account_id = $C AND kind = 'msg.wechat' AND status = 'failed'\" | mariadb --defaults-file=$T/my.cnf -N -B | grep -q 'WeChat 43101: the tenant has no subscription left'"
 expect "one stable_token fetch for both messages (cached)" "$(( $(sb_count '.channel == "wechat_token"') - tokens ))" 1
 
+# --- three workers at once on the same queue: each message exactly once
+sql "INSERT INTO outbox (dedupe_key, kind, account_id, payload)
+     SELECT CONCAT('many:$RUN:', seq), 'alert.balance_low_1', $E,
+            JSON_OBJECT('account_id', $E, 'kind', 'balance_low_1', 'balance_fen', 9000, 'threshold_fen', 10000)
+     FROM seq_1_to_300"
+sent_before=$(sb_count ".to == \"$(phone 0005)\"")
+pids=
+for w in 1 2 3; do
+	env -u PREPAY_NOW "$WORKER" -c "$T/alerts.conf" --once --site "$S" --threads 4 >/dev/null 2>"$T/many$w.err" &
+	pids="$pids $!"
+done
+# not a bare wait: the sandbox runs in the background too
+for p in $pids; do wait "$p"; done
+expect "3 workers × 4 threads: 300 SMS, each exactly once" \
+    "$(( $(sb_count ".to == \"$(phone 0005)\"") - sent_before )) $(sb messages | jq -r "select(.to == \"$(phone 0005)\") | .id" | sort | uniq -d | wc -l)" "300 0"
+expect "one attempt per delivery, all done" \
+    "$(sql "SELECT CONCAT(COUNT(DISTINCT o.id), '/', COUNT(t.id), '/', SUM(o.status = 'done')) FROM outbox o JOIN outbox_attempts t ON t.outbox_id = o.id JOIN outbox a ON o.dedupe_key LIKE CONCAT('deliver:', a.id, ':%') WHERE a.dedupe_key LIKE 'many:$RUN:%'")" \
+    "300/300/300"
+
 # --- SIGTERM: a clean stop
 env -u PREPAY_NOW "$WORKER" -c "$T/alerts.conf" --site "$S" 2>"$T/term.err" &
 W_PID=$!
