@@ -162,7 +162,7 @@ settle_fn(struct db *db, void *p)
 		return -1;
 	src = xcalloc(1000, sizeof *src);
 	nth = xcalloc(1000, sizeof *nth);
-	while (db_rows_next(r) == 1 && n < 1000) {
+	while (a->mchid[0] != '\0' && db_rows_next(r) == 1 && n < 1000) {
 		src[n].payment_id = db_rows_int(r, 0);
 		src[n].amount_fen = db_rows_int(r, 1);
 		src[n].refunded_fen = db_rows_int(r, 2);

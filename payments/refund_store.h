@@ -40,8 +40,9 @@ struct settle_result {
 	char detail[400];
 };
 
-/* mchid: this merchant's (only its payments can be refunded through its
- * API). The caller allocates res (it is large). */
+/* mchid: this merchant's: only its payments can be refunded through its
+ * API ("" when WeChat Pay is not set up: none can). The caller allocates
+ * res (it is large). */
 int refund_settle(struct db *, int64_t account_id, const char *mchid, const char *request_id, const char *actor,
     const char *reason, struct settle_result *res);
 

@@ -85,6 +85,26 @@ run_ctl -c "$CONF" account settle "$C" --request-id "settle-c-$RUN"
 expect "after a cash refund to zero, settle closes it with no refunds" \
     "$(sql "SELECT CONCAT(a.status, ' ', s.status, ' ', s.refunds) FROM accounts a JOIN settlements s ON s.account_id = a.id WHERE a.id = $C")" \
     "closed done 0"
+# cash refund: bad input is refused with its exit code, and writes nothing
+before=$(sql "SELECT CONCAT(COUNT(*), '/', COALESCE(SUM(amount_fen), 0)) FROM ledger_entries WHERE account_id IN ($A, $B, $C)")
+expect_fail "cash refund without --reason: usage" 2 "--reason is required" refund cash "$B" 5 --request-id "bad1-$RUN"
+expect_fail "cash refund without --request-id: usage" 2 "--request-id is required" refund cash "$B" 5 --reason x
+expect_fail "cash refund of \"abc\": invalid" 3 "is not an amount in yuan" refund cash "$B" abc --request-id "bad2-$RUN" --reason x
+expect_fail "cash refund of 0: invalid" 3 "must be more than zero" refund cash "$B" 0 --request-id "bad3-$RUN" --reason x
+expect_fail "cash refund of -5: invalid" 3 "must be more than zero" refund cash "$B" -5 --request-id "bad4-$RUN" --reason x
+expect_fail "cash refund of three decimals: invalid" 3 "is not an amount in yuan" refund cash "$B" 1.234 --request-id "bad5-$RUN" --reason x
+expect_fail "cash refund to an unknown account: invalid" 3 "no-such" refund cash "$PAY_SITE/no-such" 5 --request-id "bad6-$RUN" --reason x
+expect_fail "cash refund above the balance: refused, never below 0" 4 "no more can be paid out than the credit" \
+    refund cash "$C" 5 --request-id "bad7-$RUN" --reason x
+expect_fail "cash refund reusing a request id for another amount: refused" 4 "different operation" \
+    refund cash "$C" 5 --request-id "cash-out-$RUN" --reason x
+expect_fail "cash refund with an overlong reason: invalid" 3 "--reason is longer than 255" \
+    refund cash "$B" 5 --request-id "bad8-$RUN" --reason "$(printf 'x%.0s' $(seq 300))"
+expect_fail "cash refund with an extra argument: usage" 2 "usage: prepayctl refund cash" \
+    refund cash "$B" 5 6 --request-id "bad9-$RUN" --reason x
+expect "… none of them wrote anything" \
+    "$(sql "SELECT CONCAT(COUNT(*), '/', COALESCE(SUM(amount_fen), 0)) FROM ledger_entries WHERE account_id IN ($A, $B, $C)") $(sql "SELECT COUNT(*) FROM refunds WHERE request_id LIKE 'bad%-$RUN'")" \
+    "$before 0"
 run_ctl audit
 check "prepayctl audit is clean" [ "$rc" = 0 ]
 done_testing
