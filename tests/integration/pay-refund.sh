@@ -6,7 +6,8 @@
 # the money back with a reversing adjustment (never an edit), which a cash
 # refund then pays out; a dropped notification is recovered by the
 # refund.query job; a refusal for good (400) is not retried and reverses;
-# a forged notification is refused. The ledger audits clean.
+# a call repeated after a worker died gets the same refund (out_refund_no is
+# WeChat Pay's key); a forged notification is refused. The ledger audits clean.
 . "${PREPAY_SRCDIR:-$(dirname "$0")/../..}/tests/integration/pay-refund-lib.sh"
 
 A=$(acc a1)
@@ -84,6 +85,32 @@ expect "a 400 refusal is not retried: the job failed after one attempt" \
 expect "… the refund is closed as refused, the money given back" \
     "$(sql "SELECT CONCAT(provider_status, ' ', reversal_entry_id IS NOT NULL, ' ', last_error LIKE '%INVALID_REQUEST%') FROM refunds WHERE out_refund_no = '$r_bad'")" "REFUSED 1 1"
 expect "abnormal: given back too; both amounts are on the account" "$(balance "$B")" 4000
+
+# a worker killed after its refund call reached WeChat Pay: the call is made
+# again with the same out_refund_no, and WeChat Pay answers with the same refund
+C=$(acc a3)
+paid "$C" 1200; p_crash=$NO
+plan "$p_crash" '{"settle_ms": 100}'
+run_ctl -c "$CONF" account settle "$C" --request-id "refund-c-$RUN"
+r_crash=$(no "$p_crash")
+body=$(jq -nc --arg t "$p_crash" --arg r "$r_crash" --arg u "$URL/pay/wechat/refund-notify" \
+    '{out_trade_no: $t, out_refund_no: $r, notify_url: $u, amount: {refund: 1200, total: 1200, currency: "CNY"}}')
+# the first worker's call, signed with the merchant key as ours are (then it died)
+MKEY=$(sed -n 's/^merchant_key_file = //p' "$CONF") MCH=$(sed -n 's/^mchid = //p' "$CONF" | head -n 1) \
+    SERIAL=$(sed -n 's/^merchant_serial = //p' "$CONF") BODY="$body" node -e '
+	const c = require("crypto"), fs = require("fs"), e = process.env;
+	const ts = String(Math.floor(Date.now() / 1000)), nonce = c.randomBytes(16).toString("hex");
+	const sig = c.sign("sha256", Buffer.from(`POST\n/v3/refund/domestic/refunds\n${ts}\n${nonce}\n${e.BODY}\n`),
+	    fs.readFileSync(e.MKEY)).toString("base64");
+	process.stdout.write(`Authorization: WECHATPAY2-SHA256-RSA2048 mchid="${e.MCH}",nonce_str="${nonce}",signature="${sig}",timestamp="${ts}",serial_no="${e.SERIAL}"`);
+	' >"$T/auth"
+first=$(curl -s -H @"$T/auth" -H 'Content-Type: application/json' -d "$body" "$SB/v3/refund/domestic/refunds" | jq -r .refund_id)
+check "the first call reached WeChat Pay" [ -n "$first" ] && [ "$first" != null ]
+expect "… but nothing here knew (the worker died before finishing)" "$(refund_status "$r_crash")" requested
+until_sql "SELECT status FROM refunds WHERE out_refund_no = '$r_crash'" success
+expect "the retried call got the same refund; one refund there, one entry here" \
+    "$(sql "SELECT refund_id FROM refunds WHERE out_refund_no = '$r_crash'") $(curl -s "$SB/sandbox/refunds/$r_crash" | jq -r .refund) $(sql "SELECT COUNT(*) FROM ledger_entries WHERE idem_key LIKE '%:$r_crash'")" \
+    "$first 1200 1"
 
 # a forged refund notification
 body='{"id":"EV-x","event_type":"REFUND.SUCCESS","resource":{"algorithm":"AEAD_AES_256_GCM","ciphertext":"AAAA","nonce":"abcdefabcdef","original_type":"refund"}}'
