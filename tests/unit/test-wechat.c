@@ -427,12 +427,14 @@ TEST(node_made_notification_verifies_decrypts_and_matches)
 	struct wechat_notification *n = malloc(sizeof *n);
 	struct wechat_transaction t;
 	struct wechat_order o = { "wxd678efh567hg6787", "1230000109", "T20261128-00000017-3f9a2c1b", "CNY", 10000 };
-	char *txn = cJSON_PrintUnformatted(cJSON_CreateString(txn_json));
+	cJSON *txn_item = cJSON_CreateString(txn_json);
+	char *txn = cJSON_PrintUnformatted(txn_item);
 	int rc;
 	long pl;
 
 	snprintf(arg, sizeof arg, "{\"key\":\"%s\",\"ts\":1760000000,\"plain\":%s}", apiv3_key, txn);
 	free(txn);
+	cJSON_Delete(txn_item);
 	rc = node_run(node_notify, arg, out, 65536);
 	if (rc == -2) {
 		node_skipped = 1;
