@@ -54,9 +54,11 @@ setup_park() {
 	price=${1:-50.0000}
 	make_park
 	$CTL park import "$DIR/park.json" >/dev/null || return 1
+	# a price for every band: meters with TOU registers bill per band
 	cat > "$DIR/elec.json" <<EOF
 { "id": "test-elec", "name": "poller test electricity", "energy": "electricity", "unit": "kWh",
-  "versions": [ { "effective_from": "2024-01-01", "prices": { "flat": "$price" } } ] }
+  "versions": [ { "effective_from": "2024-01-01",
+    "prices": { "sharp": "$price", "peak": "$price", "flat": "$price", "valley": "$price" } } ] }
 EOF
 	cat > "$DIR/water.json" <<EOF
 { "id": "test-water", "name": "poller test water", "energy": "water", "unit": "m3",
