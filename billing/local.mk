@@ -3,7 +3,8 @@
 noinst_LIBRARIES += billing/libledger.a
 billing_libledger_a_SOURCES = \
 	billing/ledger.c billing/ledger.h \
-	billing/ledger_rules.c billing/ledger_rules.h
+	billing/ledger_rules.c billing/ledger_rules.h \
+	billing/receipt.c billing/receipt.h
 LEDGER_LIBS = billing/libledger.a $(PREPAY_LIBS)
 
 prepayctl_SOURCES += tools/ctl_ledger.c

@@ -4,6 +4,7 @@
 #include <time.h>
 #include <openssl/rand.h>
 #include "billing/ledger.h"
+#include "billing/receipt.h"
 #include "billing/policy_apply.h"
 #include "lib/log.h"
 #include "payments/pay_store.h"
@@ -265,7 +266,8 @@ credit_tx(struct db *db, void *arg)
 	    t->transaction_id, lr.legs[0].entry_id, a->via, paid_at[0] ? paid_at : NULL,
 	    t->payer_openid[0] ? t->payer_openid : NULL, id) < 0)
 		return -1;
-	if (policy_apply_in_tx(db, account_id, 0, a->actor, key, NULL) != 0)
+	if (receipt_queue_in_tx(db, &rq, &lr) != 0 ||
+	    policy_apply_in_tx(db, account_id, 0, a->actor, key, NULL) != 0)
 		return -1;
 	res->outcome = PAY_CREDITED;
 	res->entry_id = lr.legs[0].entry_id;

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 #include "tools/ctl.h"
 #include "billing/ledger.h"
+#include "billing/receipt.h"
 #include "billing/policy_apply.h"
 #include "lib/money.h"
 #include "lib/xmalloc.h"
@@ -67,7 +68,10 @@ op_fn(struct db *db, void *p)
 		snprintf(o->res.detail, sizeof o->res.detail, "cannot write the audit log: %s", db_error(db));
 		return -1;
 	}
-	/* the account policy in the same transaction: alerts, restore (docs/policy.md) */
+	/* a top-up tells the tenant; then the account policy in the same
+	 * transaction: alerts, restore (docs/alerts.md, docs/policy.md) */
+	if (receipt_queue_in_tx(db, &o->rq, &o->res) != 0)
+		return -1;
 	return policy_apply_in_tx(db, o->account_id, 0, o->rq.actor, o->rq.idem_key, NULL);
 }
 

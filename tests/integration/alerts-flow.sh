@@ -2,7 +2,7 @@
 # Alerts end to end against $PREPAY_CONF and a prepay-msg-sandbox of our
 # own: a draining balance gives exactly one level-1, one level-2, one
 # cut-warning and one cut message on every channel, a top-up one restored
-# (and one payment-received once payments queues it); bad contact data
+# and one payment-received (an adjustment sends none); bad contact data
 # fails that message alone; quiet hours hold a non-urgent message until
 # morning while an urgent one goes out (clock injected with PREPAY_NOW).
 . "$(dirname "$0")/alerts-lib.sh"
@@ -44,7 +44,7 @@ expect_fail "contact add: the same address twice is refused" 4 "already contact"
 expect "contact add: refusals write nothing" "$(sql "SELECT COUNT(*) FROM alert_contacts k JOIN sites s ON s.id = k.site_id WHERE s.code = '$S'")" 3
 
 # --- the drain
-ctl topup "$A" 150 --request-id "al-$RUN-a1" >/dev/null
+ctl adjust "$A" +150 --request-id "al-$RUN-a1" --reason "opening balance" >/dev/null
 ctl adjust "$A" -60 --request-id "al-$RUN-a2" --reason "test drain" >/dev/null
 work_once
 expect "level 1: one SMS, one webhook, one WeChat" \
@@ -78,24 +78,20 @@ expect "the worker again: nothing sent twice" "$(sb_count '.channel != "wechat_t
 PREPAY_NOW=2027-03-04T10:40:00+08:00 ctl topup "$A" 50 --request-id "al-$RUN-a3" >/dev/null
 work_once
 expect "top-up: one restored message per channel" "$(sb_count '.template == "supply_restored" or (.channel == "webhook" and (.text | contains("supply_restored")))')" 2
-# payment_received is queued by the WeChat Pay credit path (payments/), not
-# by a cash top-up; until that path queues it there is nothing to check here
-if grep -rqs "payment_received" "$PREPAY_SRCDIR/payments"; then
-	echo "# payments/ names payment_received: its templates are in tests/unit/test-alerts.c"
-fi
-echo "ok $((tap_n + 1)) # SKIP payment received: payments does not queue alert.payment_received yet (a cash top-up sends none)"
-tap_n=$((tap_n + 1))
+expect "top-up: one payment-received message per channel (SMS + WeChat by template, webhook)" \
+    "$(sb_count '.template == "payment_received"') $(sb_count '.channel == "webhook" and (.text | contains("payment_received"))')" "2 1"
+check "the receipt says the amount and the new balance" sh -c "curl -s 'http://127.0.0.1:$PORT/_sandbox/messages?channel=webhook' | grep -q '¥50.00 received; the balance is ¥'"
 run_ctl -c "$T/alerts.conf" alerts list --account "$A"
-check "alerts list shows the deliveries" sh -c "grep -q 'supply_cut' '$T/out' && grep -c delivered '$T/out' | grep -q '^15$'"
+check "alerts list shows the deliveries" sh -c "grep -q 'supply_cut' '$T/out' && grep -c delivered '$T/out' | grep -q '^18$'"
 run_ctl -c "$T/alerts.conf" --json alerts list --account "$A"
-expect "alerts list --json: delivered flags" "$(jq '[.[] | select(.delivered)] | length' "$T/out")" 15
+expect "alerts list --json: delivered flags" "$(jq '[.[] | select(.delivered)] | length' "$T/out")" 18
 
 # --- bad contact data: that message fails, the others go
 sql "INSERT INTO alert_contacts (site_id, tenant_id, channel, address) SELECT site_id, id, 'sms', '+86-1380013800' FROM tenants WHERE id = (SELECT tenant_id FROM accounts WHERE id = $B)"
 ctl contact add "$S/t2" wechat oUnknownOpenid000000000000 >/dev/null
 ctl contact add "$S/t2" webhook "http://127.0.0.1:$PORT/hook/$S-t2" >/dev/null
 ctl contact add "$S" webhook "http://127.0.0.1:$PORT/hook/$S-operators" --lang en >/dev/null
-ctl topup "$B" 150 --request-id "al-$RUN-b1" >/dev/null
+ctl adjust "$B" +150 --request-id "al-$RUN-b1" --reason "opening balance" >/dev/null
 ctl adjust "$B" -60 --request-id "al-$RUN-b2" --reason "test drain" >/dev/null
 work_once
 expect "bad contacts: sms and wechat failed at once, webhook delivered" "$(deliveries "$B")" \
@@ -124,7 +120,7 @@ check "the operators read which meter and why" sh -c "curl -s 'http://127.0.0.1:
 ctl alerts settings "$S" --quiet 22:00-08:00 >/dev/null
 ctl contact add "$S/t3" sms "+86137$(printf '%08d' $(( $$ % 100000000 )))" >/dev/null
 export PREPAY_NOW=2027-03-04T23:00:00+08:00
-ctl topup "$C" 90 --request-id "al-$RUN-c1" >/dev/null
+ctl adjust "$C" +90 --request-id "al-$RUN-c1" --reason "opening balance" >/dev/null
 debit "$C" 9001
 work_once_at 2027-03-04T23:00:00+08:00
 expect "23:00: the urgent cut warning goes out, the low-balance message waits" "$(deliveries "$C")" \

@@ -34,7 +34,8 @@ check "a park of our own imports" [ "$rc" = 0 ]
 acc() { sql "SELECT a.id FROM accounts a JOIN sites s ON s.id = a.site_id WHERE s.code = '$S' AND a.code = '$1'"; }
 A=$(acc a1) B=$(acc a2) C=$(acc a3) D=$(acc a4)
 
-kinds() { sql "SELECT COALESCE(GROUP_CONCAT(kind ORDER BY id SEPARATOR ' '), '') FROM outbox WHERE account_id = $1"; }
+# the policy's own messages (a top-up's payment-received receipt is not one)
+kinds() { sql "SELECT COALESCE(GROUP_CONCAT(kind ORDER BY id SEPARATOR ' '), '') FROM outbox WHERE account_id = $1 AND kind <> 'alert.payment_received'"; }
 relays() { sql "SELECT COALESCE(GROUP_CONCAT(CONCAT(action, ':', status) ORDER BY id SEPARATOR ' '), '') FROM relay_commands WHERE account_id = $1"; }
 entries() { sql "SELECT COUNT(*) FROM ledger_entries WHERE account_id = $1"; }
 # debit ACCOUNT FEN: consumption through the ledger and the policy
