@@ -326,18 +326,8 @@ tx_switch(struct db *db, void *arg)
 
 	j->replayed = j->policy_off = 0;
 	j->why[0] = '\0';
-	if (j->request_id != NULL) {
-		int found = db_query_int(db, &prior, "SELECT CAST(JSON_VALUE(detail, '$.relay_command') AS SIGNED)"
-		    " FROM audit_log WHERE request_id = ? AND action = ? AND object_type = 'meter' AND object_id = ?",
-		    "ssi", j->request_id, j->off ? "meter.cut" : "meter.restore", j->meter_id);
-		if (found < 0)
-			return -1;
-		if (found == 1) {
-			j->replayed = 1;
-			j->command_id = prior;
-			return 0;
-		}
-	}
+	/* the meter row first: two runs of the same request wait for each
+	 * other here, so the second sees the first's audit row */
 	if ((r = db_query(db, "SELECT relay_capable, COALESCE(account_id, 0) FROM meters WHERE id = ? FOR UPDATE",
 	    "i", j->meter_id)) == NULL)
 		return -1;
@@ -348,6 +338,34 @@ tx_switch(struct db *db, void *arg)
 	db_rows_free(r);
 	if (rc < 0)
 		return -1;
+	if (j->request_id != NULL) {
+		struct db_rows *q = db_query(db, "SELECT action, object_id,"
+		    " CAST(JSON_VALUE(detail, '$.relay_command') AS SIGNED) FROM audit_log"
+		    " WHERE request_id = ? AND action IN ('meter.cut', 'meter.restore') AND object_type = 'meter'"
+		    " LIMIT 1", "s", j->request_id);
+		int found;
+		if (q == NULL)
+			return -1;
+		if ((found = db_rows_next(q)) == 1) {
+			int same = strcmp(db_rows_str(q, 0), j->off ? "meter.cut" : "meter.restore") == 0 &&
+			    db_rows_int(q, 1) == j->meter_id;
+			if (!same)
+				snprintf(j->why, sizeof j->why, "request id %s was already used for %s of meter %"
+				    PRId64 "; use a new request id", j->request_id, db_rows_str(q, 0),
+				    db_rows_int(q, 1));
+			prior = db_rows_int(q, 2);
+		}
+		db_rows_free(q);
+		if (found < 0)
+			return -1;
+		if (found == 1 && j->why[0] != '\0')
+			return 2;
+		if (found == 1) {
+			j->replayed = 1;
+			j->command_id = prior;
+			return 0;
+		}
+	}
 	if (!relay) {
 		snprintf(j->why, sizeof j->why, "meter %" PRId64 " has no relay or valve: it cannot be switched"
 		    " (cut the supply at the breaker and tell the tenant)", j->meter_id);

@@ -55,6 +55,9 @@ $CTL meter cut "$SITE/ddsy" --reason "electrician at work" --request-id "$SITE-c
 check "meter cut opens the relay" wait_for 10 relay_is ddsy open
 again=$($CTL --json meter cut "$SITE/ddsy" --reason "electrician at work" --request-id "$SITE-cut-1" | jq -r .replayed)
 [ "$again" = true ] && ok "the same request id again changes nothing" || nok "meter cut replay: $again"
+$CTL meter restore "$SITE/ddsy" --reason "not this one" --request-id "$SITE-cut-1" >/dev/null 2>"$DIR/reuse.err"
+[ $? = 4 ] && grep -q "already used for meter.cut" "$DIR/reuse.err" && ok "the same request id for another action is refused" ||
+    nok "request id reuse: $(cat "$DIR/reuse.err")"
 sql "INSERT INTO relay_commands (meter_id, account_id, action, reason, actor) VALUES ($mid, $aid, 'close', 'test: policy restore', 'poller')"
 sleep 2
 [ "$(sim_relay ddsy)" = open ] && ok "a held meter is not closed by the policy" || nok "held meter closed"
