@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include "billing/ledger.h"
+#include "billing/policy_apply.h"
 #include "billing/share.h"
 #include "billing/statement.h"
 #include "billing/tariff_json.h"
@@ -1051,6 +1052,9 @@ rerate_body(struct db *db, struct rerate_tx *x, struct run *Rp)
 				return ls == LEDGER_DB_ERROR ? -1 : 2;
 			}
 			x->out.posted_fen = diff;
+			/* a correction can cross a level like any debit */
+			if (!lr.replayed && policy_apply_in_tx(db, x->account_id, 0, x->actor, key, NULL) != 0)
+				return -1;
 			detail = xasprintf("{\"energy\":\"%s\",\"period\":%d,\"charged_fen\":%" PRId64 ",\"correct_fen\":%"
 			    PRId64 ",\"posted_fen\":%" PRId64 ",\"entry_id\":%" PRId64 "}", energy_names[x->energy],
 			    x->period, a.rp[0].debited_fen, correct, diff, lr.legs[0].entry_id);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "billing/ledger.h"
+#include "billing/policy_apply.h"
 #include "billing/rate.h"
 #include "billing/share.h"
 #include "billing/tariff_store.h"
@@ -178,6 +179,9 @@ post_fn(struct db *db, void *arg)
 			}
 			if (!lr.replayed)
 				x->entries++;
+			/* a month-end charge can cross a level like any debit */
+			if (!lr.replayed && policy_apply_in_tx(db, a->account_id, 0, x->actor, key, NULL) != 0)
+				return -1;
 		}
 		if (db_exec(db, "INSERT INTO share_allocations (meter_id, period, account_id, rule, weight, total_weight,"
 		    " source_fen, share_fen, posted_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
