@@ -39,6 +39,13 @@ void tenant_session_create(struct request *);
 void tenant_session_get(struct request *);
 void tenant_session_delete(struct request *);
 void tenant_session_revoke_all(struct request *);
+/* the 201 answer of a sign-in whose session was just started (cookie or token) */
+void tenant_session_answer(struct request *, struct db *, int64_t user_id, int64_t tenant_id, const char *name,
+    const char *phone, int bearer, const char *token, const char *csrf, int max_age);
+/* cgi/tenant_signin.c: sign-in by SMS code */
+void tenant_sms_code_send(struct request *);
+void tenant_sms_signin(struct request *);
+int tenant_sms_code_check(struct request *, struct db *, const char *phone, const char *code, int64_t *user_id);
 void tenant_accounts_list(struct request *);
 void tenant_account_get(struct request *);
 void tenant_emergency_credit(struct request *);

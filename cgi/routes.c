@@ -30,6 +30,16 @@ static const struct param_def session_post_params[] = {
 	{ "client", PARAM_BODY, valid_code, 0, 1, 8 },
 	{ NULL, 0, NULL, 0, 0, 0 },
 };
+static const struct param_def sms_code_params[] = {
+	{ "phone", PARAM_BODY, valid_string, 1, 1, 32 },
+	{ NULL, 0, NULL, 0, 0, 0 },
+};
+static const struct param_def sms_signin_params[] = {
+	{ "phone", PARAM_BODY, valid_string, 1, 1, 32 },
+	{ "code", PARAM_BODY, valid_string, 1, 1, 16 },
+	{ "client", PARAM_BODY, valid_code, 0, 1, 8 },
+	{ NULL, 0, NULL, 0, 0, 0 },
+};
 static const struct param_def tenant_account_params[] = {
 	{ "account", PARAM_PATH, valid_id, 1, 0, 0 },
 	{ NULL, 0, NULL, 0, 0, 0 },
@@ -104,6 +114,8 @@ const struct route api_routes[] = {
 	{ HTTP_GET, "/api/v1/session", tenant_session_get, "session_get", BODY_NONE, NULL },
 	{ HTTP_DELETE, "/api/v1/session", tenant_session_delete, "session_delete", BODY_NONE, NULL },
 	{ HTTP_POST, "/api/v1/session/revoke-all", tenant_session_revoke_all, "session_revoke_all", BODY_NONE, NULL },
+	{ HTTP_POST, "/api/v1/session/sms-code", tenant_sms_code_send, "session_sms_code", BODY_JSON, sms_code_params },
+	{ HTTP_POST, "/api/v1/session/sms", tenant_sms_signin, "session_sms", BODY_JSON, sms_signin_params },
 	{ HTTP_GET, "/api/v1/accounts", tenant_accounts_list, "accounts_list", BODY_NONE, NULL },
 	{ HTTP_GET, "/api/v1/accounts/{account}", tenant_account_get, "account_get", BODY_NONE, tenant_account_params },
 	{ HTTP_POST, "/api/v1/accounts/{account}/emergency-credit", tenant_emergency_credit, "account_emergency_credit",

@@ -4,6 +4,7 @@
 # page (web/tenant, built with web/build/build.mjs) and its Playwright suite.
 prepay_api_SOURCES += cgi/auth.c cgi/auth_crypto.c cgi/auth.h cgi/tenant_session.c cgi/tenant_account.c \
 	cgi/tenant_ledger.c cgi/tenant_usage.c cgi/tenant_calc.c cgi/tenant_topup.c cgi/tenant_alerts.c
+prepay_api_SOURCES += cgi/tenant_signin.c
 prepay_api_LDADD += $(STATEMENTS_LIBS) $(ALERTS_LIBS)
 
 unit_tests += tests/unit/test-tenant-calc tests/unit/test-auth
@@ -14,6 +15,7 @@ tests_unit_test_auth_SOURCES = tests/unit/test-auth.c tests/unit/unit.h cgi/auth
 tests_unit_test_auth_LDADD = cgi/libapi.a $(PREPAY_LIBS)
 
 tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh tests/integration/tenant-openapi.sh
+tenant_tests += tests/integration/tenant-signin.sh
 integration_tests += $(tenant_tests)
 EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh tests/integration/tenant-openapi.py docs/tenant.md
 

@@ -103,7 +103,6 @@ tenant_session_create(struct request *req)
 	int bearer, ok, max_age, r;
 	struct db_rows *rows;
 	struct db *db;
-	cJSON *root;
 
 	if (strcmp(client, "web") != 0 && strcmp(client, "app") != 0) {
 		response_error(req, 400, "invalid_parameter", "client must be web (a cookie) or app (a bearer token)");
@@ -172,6 +171,16 @@ tenant_session_create(struct request *req)
 		return;
 	}
 	log_info("user %lld signed in (%s) from %s", (long long)user_id, client, req->remote_addr ? req->remote_addr : "-");
+	tenant_session_answer(req, db, user_id, tenant_id, name, phone, bearer, token, csrf, max_age);
+	OPENSSL_cleanse(token, sizeof token);
+}
+
+void
+tenant_session_answer(struct request *req, struct db *db, int64_t user_id, int64_t tenant_id, const char *name,
+    const char *phone, int bearer, const char *token, const char *csrf, int max_age)
+{
+	cJSON *root;
+
 	if ((root = session_json(req, db, user_id, tenant_id, name, phone, csrf)) == NULL)
 		return;
 	cJSON_AddNumberToObject(root, "expires_in_s", max_age);
@@ -179,7 +188,6 @@ tenant_session_create(struct request *req)
 		cJSON_AddStringToObject(root, "token", token);
 	else
 		session_set_cookie(req, token, max_age);
-	OPENSSL_cleanse(token, sizeof token);
 	response_json(req, 201, root);
 	cJSON_Delete(root);
 }

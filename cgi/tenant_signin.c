@@ -1,0 +1,339 @@
+/*
+ * Tenant sign-in by SMS code (docs/tenant.md):
+ *   POST /api/v1/session/sms-code {phone}                 sends a 6-digit code
+ *   POST /api/v1/session/sms      {phone, code, client}   a session, like a password sign-in
+ *
+ * The code goes out as a msg.sms outbox row (prepay-worker delivers it
+ * through the [sms] provider and records each attempt), queued in the
+ * transaction that stores the code's hash. A phone no tenant has gets a
+ * row and no message, so both answers and limits are the same.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include "cgi/api.h"
+#include "cgi/auth.h"
+#include "lib/log.h"
+
+#define SMS_CODE_TTL_S 300		/* a code lives 5 minutes */
+#define SMS_CODE_TRIES 5		/* wrong codes before it is spent */
+#define SMS_RESEND_S 60			/* one code a minute per phone */
+#define SMS_PHONE_HOUR 5		/* codes an hour per phone */
+#define SMS_ADDR_HOUR 20		/* codes an hour per client address */
+
+/* six uniformly random digits; 0 or -1 */
+static int
+sms_code_new(char out[7])
+{
+	unsigned char b[4];
+	uint32_t v;
+
+	do {
+		if (RAND_bytes(b, sizeof b) != 1)
+			return -1;
+		v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	} while (v >= 4294000000u);	/* a multiple of 10^6: no modulo bias */
+	snprintf(out, 7, "%06u", (unsigned)(v % 1000000u));
+	return 0;
+}
+
+static void
+sms_code_hash(const char *salt, const char *code, char out[AUTH_SHA256_HEX])
+{
+	char s[64];
+
+	snprintf(s, sizeof s, "%s%s", salt, code);
+	auth_sha256_hex(s, out);
+	OPENSSL_cleanse(s, sizeof s);
+}
+
+static int
+six_digits(const char *c)
+{
+	size_t i;
+
+	for (i = 0; c[i]; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return 0;
+	return i == 6;
+}
+
+static void
+too_many(struct request *req, int64_t seconds, const char *what)
+{
+	char ra[24];
+
+	snprintf(ra, sizeof ra, "%lld", (long long)seconds);
+	response_header(req, "Retry-After", ra);
+	response_error(req, 429, "too_many_attempts", "%s; try again in %lld seconds", what, (long long)seconds);
+}
+
+/* The tenant user with this phone (0: none). */
+static int
+user_by_phone(struct db *db, const char *phone, int64_t *user_id, int64_t *tenant_id, char *name, size_t namelen)
+{
+	char login[64];
+	struct db_rows *rows;
+	int r;
+
+	*user_id = *tenant_id = 0;
+	snprintf(login, sizeof login, "phone:%s", phone);
+	rows = db_query(db, "SELECT id, COALESCE(tenant_id, 0), display_name FROM users "
+	    "WHERE login = ? AND role = 'tenant' AND disabled = 0", "s", login);
+	if (rows == NULL)
+		return -1;
+	if ((r = db_rows_next(rows)) == 1) {
+		*user_id = db_rows_int(rows, 0);
+		*tenant_id = db_rows_int(rows, 1);
+		if (name != NULL)
+			snprintf(name, namelen, "%s", db_rows_str(rows, 2) ? db_rows_str(rows, 2) : "");
+	}
+	db_rows_free(rows);
+	return r < 0 ? -1 : 0;
+}
+
+struct send_tx {
+	const char *phone, *addr, *salt, *hash, *code;
+	int64_t user_id, tenant_id;
+};
+
+static int
+send_in_tx(struct db *db, void *arg)
+{
+	struct send_tx *t = arg;
+	char key[64], to[40], text[160];
+	int64_t id, account_id = 0;
+	cJSON *p, *params;
+	char *payload;
+	long long n;
+
+	/* a new code replaces the phone's earlier ones */
+	if (db_exec(db, "UPDATE sms_codes SET used_at = UTC_TIMESTAMP(6) WHERE phone = ? AND used_at IS NULL",
+	    "s", t->phone) < 0)
+		return -1;
+	if (db_exec(db, "INSERT INTO sms_codes (phone, user_id, salt, code_hash, expires_at, remote_addr) "
+	    "VALUES (?, NULLIF(?, 0), ?, ?, UTC_TIMESTAMP(6) + INTERVAL ? SECOND, ?)", "sissis", t->phone, t->user_id,
+	    t->salt, t->hash, (int64_t)SMS_CODE_TTL_S, t->addr) != 1)
+		return -1;
+	if (t->user_id == 0)
+		return 0;
+	id = db_insert_id(db);
+	/* an account of the tenant routes the row to its site's worker */
+	if (t->tenant_id != 0 && db_query_int(db, &account_id, "SELECT MIN(id) FROM accounts WHERE tenant_id = ?",
+	    "i", t->tenant_id) < 0)
+		return -1;
+	snprintf(key, sizeof key, "signin:%lld", (long long)id);
+	snprintf(to, sizeof to, "%s%s", t->phone[0] == '+' ? "" : "+86", t->phone);
+	snprintf(text, sizeof text, "您的登录验证码为%s，%d分钟内有效，请勿告诉他人。", t->code, SMS_CODE_TTL_S / 60);
+	p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "kind", "sign_in_code");
+	cJSON_AddStringToObject(p, "to", to);
+	cJSON_AddStringToObject(p, "lang", "zh");
+	cJSON_AddStringToObject(p, "title", "登录验证码");
+	cJSON_AddStringToObject(p, "text", text);
+	params = cJSON_AddArrayToObject(p, "params");
+	cJSON_AddItemToArray(params, cJSON_CreateString(t->code));
+	cJSON_AddItemToArray(params, cJSON_CreateString("5"));
+	payload = cJSON_PrintUnformatted(p);
+	cJSON_Delete(p);
+	n = db_exec(db, "INSERT INTO outbox (dedupe_key, kind, account_id, payload) VALUES (?, 'msg.sms', NULLIF(?, 0), ?)",
+	    "sis", key, account_id, payload);
+	OPENSSL_cleanse(payload, strlen(payload));
+	cJSON_free(payload);
+	OPENSSL_cleanse(text, sizeof text);
+	return n == 1 ? 0 : -1;
+}
+
+void
+tenant_sms_code_send(struct request *req)
+{
+	const char *phone = request_str(req, "phone", "");
+	const char *addr = req->remote_addr ? req->remote_addr : "";
+	char code[7], salt[AUTH_TOKEN_HEX], hash[AUTH_SHA256_HEX];
+	int64_t recent = 0, hour = 0, by_addr = 0;
+	struct send_tx t;
+	struct db *db;
+	cJSON *root;
+
+	if (!auth_phone_valid(phone)) {
+		response_error(req, 400, "invalid_parameter", "phone must be a phone number like 13800138000");
+		return;
+	}
+	if ((db = request_db(req)) == NULL)
+		return;
+	if (db_query_int(db, &recent, "SELECT COUNT(*) FROM sms_codes WHERE phone = ? AND "
+	    "created_at > UTC_TIMESTAMP(6) - INTERVAL ? SECOND", "si", phone, (int64_t)SMS_RESEND_S) < 0 ||
+	    db_query_int(db, &hour, "SELECT COUNT(*) FROM sms_codes WHERE phone = ? AND "
+	    "created_at > UTC_TIMESTAMP(6) - INTERVAL 1 HOUR", "s", phone) < 0 ||
+	    db_query_int(db, &by_addr, "SELECT COUNT(*) FROM sms_codes WHERE remote_addr = ? AND "
+	    "created_at > UTC_TIMESTAMP(6) - INTERVAL 1 HOUR", "s", addr) < 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (recent > 0) {
+		too_many(req, SMS_RESEND_S, "a code was sent to this phone less than a minute ago");
+		return;
+	}
+	if (hour >= SMS_PHONE_HOUR) {
+		too_many(req, 3600, "this phone has had 5 codes in the last hour");
+		return;
+	}
+	if (by_addr >= SMS_ADDR_HOUR) {
+		too_many(req, 3600, "too many codes were asked for from this address in the last hour");
+		return;
+	}
+	memset(&t, 0, sizeof t);
+	if (user_by_phone(db, phone, &t.user_id, &t.tenant_id, NULL, 0) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (sms_code_new(code) != 0 || auth_token_new(salt) != 0) {
+		response_error(req, 503, "unavailable", "no random numbers right now; try again");
+		return;
+	}
+	sms_code_hash(salt, code, hash);
+	t.phone = phone;
+	t.addr = addr;
+	t.salt = salt;
+	t.hash = hash;
+	t.code = code;
+	if (db_tx(db, send_in_tx, &t) != 0) {
+		OPENSSL_cleanse(code, sizeof code);
+		request_db_failed(req, db);
+		return;
+	}
+	OPENSSL_cleanse(code, sizeof code);
+	log_info("sign-in code for phone %s asked from %s (%s)", phone, addr[0] ? addr : "-",
+	    t.user_id != 0 ? "sent" : "no such tenant user, not sent");
+	root = cJSON_CreateObject();
+	cJSON_AddBoolToObject(root, "sent", 1);
+	cJSON_AddNumberToObject(root, "expires_in_s", SMS_CODE_TTL_S);
+	cJSON_AddNumberToObject(root, "resend_after_s", SMS_RESEND_S);
+	response_json(req, 202, root);
+	cJSON_Delete(root);
+}
+
+enum { CODE_OK, CODE_WRONG, CODE_SPENT };
+
+struct check_tx {
+	const char *phone, *code;
+	int64_t user_id;
+	int outcome;
+};
+
+static int
+check_in_tx(struct db *db, void *arg)
+{
+	struct check_tx *t = arg;
+	char hash[AUTH_SHA256_HEX], salt[AUTH_TOKEN_HEX], stored[AUTH_SHA256_HEX];
+	int64_t id, tries;
+	struct db_rows *rows;
+	int r;
+
+	t->outcome = CODE_WRONG;
+	t->user_id = 0;
+	rows = db_query(db, "SELECT id, COALESCE(user_id, 0), salt, code_hash, tries FROM sms_codes WHERE phone = ? "
+	    "AND used_at IS NULL AND expires_at > UTC_TIMESTAMP(6) ORDER BY id DESC LIMIT 1 FOR UPDATE", "s", t->phone);
+	if (rows == NULL)
+		return -1;
+	if ((r = db_rows_next(rows)) != 1) {
+		db_rows_free(rows);
+		return r < 0 ? -1 : 0;
+	}
+	id = db_rows_int(rows, 0);
+	t->user_id = db_rows_int(rows, 1);
+	snprintf(salt, sizeof salt, "%s", db_rows_str(rows, 2));
+	snprintf(stored, sizeof stored, "%s", db_rows_str(rows, 3));
+	tries = db_rows_int(rows, 4);
+	db_rows_free(rows);
+	if (tries >= SMS_CODE_TRIES) {
+		t->outcome = CODE_SPENT;
+		return 0;
+	}
+	sms_code_hash(salt, t->code, hash);
+	if (!auth_equal(hash, stored)) {
+		if (db_exec(db, "UPDATE sms_codes SET tries = tries + 1 WHERE id = ?", "i", id) < 0)
+			return -1;
+		if (tries + 1 >= SMS_CODE_TRIES)
+			t->outcome = CODE_SPENT;
+		return 0;
+	}
+	if (db_exec(db, "UPDATE sms_codes SET used_at = UTC_TIMESTAMP(6) WHERE id = ?", "i", id) < 0)
+		return -1;
+	t->outcome = CODE_OK;
+	return 0;
+}
+
+/*
+ * Checks phone's newest live code and spends it when right: 1 with the
+ * user's id, 0 after the answer (401/429), -1 after a 503.
+ */
+int
+tenant_sms_code_check(struct request *req, struct db *db, const char *phone, const char *code, int64_t *user_id)
+{
+	struct check_tx t = { phone, code, 0, CODE_WRONG };
+
+	if (db_tx(db, check_in_tx, &t) != 0) {
+		request_db_failed(req, db);
+		return -1;
+	}
+	if (t.outcome == CODE_SPENT) {
+		log_info("sign-in code for phone %s: too many wrong codes", phone);
+		response_error(req, 429, "too_many_attempts", "5 wrong codes: this code no longer works; ask for a new one "
+		    "(POST /api/v1/session/sms-code)");
+		return 0;
+	}
+	if (t.outcome != CODE_OK || t.user_id == 0) {
+		response_error(req, 401, "bad_code", "the code is wrong or has expired; check it or ask for a new one");
+		return 0;
+	}
+	*user_id = t.user_id;
+	return 1;
+}
+
+void
+tenant_sms_signin(struct request *req)
+{
+	const char *phone = request_str(req, "phone", ""), *code = request_str(req, "code", "");
+	const char *client = request_str(req, "client", "web");
+	char token[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX], name[129] = "";
+	int64_t user_id = 0, tenant_id = 0, checked = 0;
+	int bearer, max_age;
+	struct db *db;
+
+	if (strcmp(client, "web") != 0 && strcmp(client, "app") != 0) {
+		response_error(req, 400, "invalid_parameter", "client must be web (a cookie) or app (a bearer token)");
+		return;
+	}
+	bearer = strcmp(client, "app") == 0;
+	if (!auth_phone_valid(phone)) {
+		response_error(req, 400, "invalid_parameter", "phone must be a phone number like 13800138000");
+		return;
+	}
+	if (!six_digits(code)) {
+		response_error(req, 400, "invalid_parameter", "code must be the 6 digits of the text message");
+		return;
+	}
+	if ((db = request_db(req)) == NULL)
+		return;
+	if (tenant_sms_code_check(req, db, phone, code, &checked) != 1)
+		return;
+	if (user_by_phone(db, phone, &user_id, &tenant_id, name, sizeof name) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (user_id != checked) {	/* disabled (or replaced) since the code was sent */
+		response_error(req, 401, "bad_code", "the code is wrong or has expired; check it or ask for a new one");
+		return;
+	}
+	if (auth_session_start(db, user_id, bearer, req->remote_addr, request_header(req, "User-Agent"), token, csrf,
+	    &max_age) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	log_info("user %lld signed in by SMS code (%s) from %s", (long long)user_id, client,
+	    req->remote_addr ? req->remote_addr : "-");
+	tenant_session_answer(req, db, user_id, tenant_id, name, phone, bearer, token, csrf, max_age);
+	OPENSSL_cleanse(token, sizeof token);
+}

@@ -1,0 +1,146 @@
+#!/bin/bash
+# Sign-in by SMS code (docs/tenant.md) end to end: the code queued as a
+# msg.sms outbox row, delivered by prepay-worker to prepay-msg-sandbox (the
+# code is read back from what the sandbox received), then a session; wrong,
+# expired and over-tried codes, the resend limit, and an unknown phone that
+# gets the same answer as a tenant's.
+. "${PREPAY_SRCDIR:-$(dirname "$0")/../..}/tests/integration/tenant-lib.sh"
+
+# the SMS provider on loopback and the worker's settings for it
+mkdir -p "$T/msgkeys"
+head -c 24 /dev/urandom | base64 >"$T/msgkeys/tencent"
+MSG_PORT=$(pick_port)
+while [ "$MSG_PORT" = "$HTTP_PORT" ] || [ "$MSG_PORT" = "$SB_PORT" ]; do MSG_PORT=$(pick_port); done
+{
+	cat "$CONF"
+	echo "[worker]"
+	echo "threads = 1"
+	echo "http_timeout_ms = 3000"
+	echo "[sms]"
+	echo "provider = tencent"
+	echo "tencent_url = http://127.0.0.1:$MSG_PORT"
+	echo "tencent_secret_id = AKIDsandbox$$"
+	echo "tencent_secret_key_file = $T/msgkeys/tencent"
+	echo "tencent_sdk_app_id = 1400000001"
+} >"$T/msg.conf"
+"$PREPAY_BUILDDIR/prepay-msg-sandbox" -c "$T/msg.conf" --listen "127.0.0.1:$MSG_PORT" 2>"$T/msg-sandbox.log" &
+PIDS="$PIDS $!"
+if ! wait_port "$MSG_PORT"; then
+	echo "1..0 # SKIP prepay-msg-sandbox did not start"
+	sed 's/^/# /' "$T/msg-sandbox.log"
+	exit 1
+fi
+MSG=http://127.0.0.1:$MSG_PORT
+work() { "$PREPAY_BUILDDIR/prepay-worker" -c "$T/msg.conf" --once --site "$PAY_SITE" >"$T/worker.out" 2>"$T/worker.err"; }
+# the newest code the sandbox received for +86PHONE
+sms_code() { curl -s "$MSG/_sandbox/messages?channel=sms" | jq -rs "[.[] | select(.to == \"+86$1\")] | last | .text // \"\" | fromjson? | .[0] // empty"; }
+sms_count() { curl -s "$MSG/_sandbox/messages?channel=sms" | jq -s "[.[] | select(.to == \"+86$1\")] | length"; }
+post() { code=$(curl -s -o "$T/body" -D "$T/h" -w '%{http_code}' -c "$T/jar.sms" -H 'Content-Type: application/json' -d "$2" "$URL$1"); }
+ask() { post /api/v1/session/sms-code "{\"phone\":\"$1\"}"; }
+# new_code PHONE: a fresh code delivered (an earlier one's minute is moved back first)
+new_code() {
+	sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 61 SECOND WHERE phone = '$1'"
+	ask "$1"
+	work
+	CODE=$(sms_code "$1")
+}
+
+# --- the whole flow --------------------------------------------------------
+ask "$PH1"
+expect "asking for a code: 202 sent" "$code $(body .sent) $(body .expires_in_s)" "202 true 300"
+answer_known=$(cat "$T/body")
+expect "the code is stored only hashed" \
+    "$(sql "SELECT COUNT(*) FROM sms_codes WHERE phone = '$PH1' AND LENGTH(code_hash) = 64 AND used_at IS NULL")" 1
+expect "one msg.sms row queued for the phone" \
+    "$(sql "SELECT COUNT(*) FROM outbox WHERE kind = 'msg.sms' AND JSON_VALUE(payload, '\$.to') = '+86$PH1'")" 1
+work
+CODE=$(sms_code "$PH1")
+check "the worker delivered a 6-digit code to the phone" sh -c "echo '$CODE' | grep -qE '^[0-9]{6}\$'"
+expect "the delivery attempt is recorded" \
+    "$(sql "SELECT COUNT(*) FROM outbox o JOIN outbox_attempts t ON t.outbox_id = o.id WHERE o.kind = 'msg.sms'
+        AND JSON_VALUE(o.payload, '\$.to') = '+86$PH1' AND t.outcome = 'done'")" 1
+expect "the code itself is not in the database" \
+    "$(sql "SELECT COUNT(*) FROM sms_codes WHERE phone = '$PH1' AND (code_hash LIKE '%$CODE%' OR salt LIKE '%$CODE%')")" 0
+
+wrong=$(printf '%06d' $(( (10#$CODE + 1) % 1000000 )))
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$wrong\"}"
+expect "a wrong code: 401 bad_code" "$code $(body .error.code)" "401 bad_code"
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
+expect "the right code: 201 and a browser session" "$code $(body .user.phone)" "201 $PH1"
+check "the session cookie is set" grep -qiE '^Set-Cookie: prepay_session=[0-9a-f]{32}; Path=/; HttpOnly' "$T/h"
+expect "the session lists the tenant's account" "$(body '[.accounts[].id] | join(",")')" "$A1"
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
+expect "a code works once" "$code $(body .error.code)" "401 bad_code"
+
+new_code "$PH1"
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\",\"client\":\"app\"}"
+expect "client app: a bearer token" "$code $(body '.token | length')" "201 32"
+TOKEN=$(body .token)
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/session")
+expect "the bearer token is a session of the right user" "$code $(body .user.phone)" "200 $PH1"
+
+# --- expired ---------------------------------------------------------------
+new_code "$PH1"
+sql "UPDATE sms_codes SET expires_at = UTC_TIMESTAMP(6) - INTERVAL 1 SECOND WHERE phone = '$PH1' AND used_at IS NULL"
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
+expect "an expired code: 401 bad_code" "$code $(body .error.code)" "401 bad_code"
+
+# --- too many tries --------------------------------------------------------
+new_code "$PH2"
+wrong=$(printf '%06d' $(( (10#$CODE + 7) % 1000000 )))
+codes=
+for i in 1 2 3 4 5; do
+	post /api/v1/session/sms "{\"phone\":\"$PH2\",\"code\":\"$wrong\"}"
+	codes="$codes$code "
+done
+expect "five wrong codes: four 401 then 429" "$codes" "401 401 401 401 429 "
+post /api/v1/session/sms "{\"phone\":\"$PH2\",\"code\":\"$CODE\"}"
+expect "after five wrong codes the right one no longer works" "$code $(body .error.code)" "429 too_many_attempts"
+new_code "$PH2"
+post /api/v1/session/sms "{\"phone\":\"$PH2\",\"code\":\"$CODE\"}"
+expect "a new code works again" "$code $(body .user.phone)" "201 $PH2"
+
+# --- resend limits ---------------------------------------------------------
+ask "$PH3"
+ask "$PH3"
+expect "a second code within the minute: 429 with Retry-After" \
+    "$code $(body .error.code) $(grep -ci '^Retry-After: 60' "$T/h")" "429 too_many_attempts 1"
+for i in 2 3 4 5; do
+	sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 61 SECOND WHERE phone = '$PH3'"
+	ask "$PH3"
+done
+expect "five codes an hour are sent" "$code" 202
+sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 61 SECOND WHERE phone = '$PH3'"
+ask "$PH3"
+expect "the sixth in an hour: 429" "$code $(body .error.code)" "429 too_many_attempts"
+work
+expect "the phone got five messages, no more" "$(sms_count "$PH3")" 5
+# the address limit: 20 an hour from one address (rows of other phones moved into this hour)
+sql "UPDATE sms_codes SET created_at = UTC_TIMESTAMP(6) - INTERVAL 2 HOUR WHERE remote_addr = '127.0.0.1'"
+ADDR_PH=17$(printf '%09d' $((PH_BASE % 1000000000)))
+for i in $(seq 1 20); do ask "17$(printf '%09d' $(((PH_BASE + i) % 1000000000)))"; done
+expect "twenty codes an hour from one address" "$code" 202
+ask "$ADDR_PH"
+expect "the 21st from the address: 429" "$code $(body .error.code)" "429 too_many_attempts"
+sql "UPDATE sms_codes SET created_at = UTC_TIMESTAMP(6) - INTERVAL 2 HOUR WHERE remote_addr = '127.0.0.1'"
+
+# --- an unknown phone ------------------------------------------------------
+UNK=16$(printf '%09d' $((PH_BASE % 1000000000)))
+ask "$UNK"
+expect "an unknown phone gets the same answer as a tenant's" "$code $(cat "$T/body")" "202 $answer_known"
+expect "and no message is queued for it" \
+    "$(sql "SELECT COUNT(*) FROM outbox WHERE kind = 'msg.sms' AND JSON_VALUE(payload, '\$.to') = '+86$UNK'")" 0
+ask "$UNK"
+expect "its resend limit is the same too" "$code $(body .error.code)" "429 too_many_attempts"
+post /api/v1/session/sms "{\"phone\":\"$UNK\",\"code\":\"123456\"}"
+expect "no code signs an unknown phone in" "$code $(body .error.code)" "401 bad_code"
+
+# --- bad input -------------------------------------------------------------
+post /api/v1/session/sms-code '{"phone":"12; DROP TABLE users"}'
+expect "a malformed phone: 400" "$code $(body .error.code)" "400 invalid_parameter"
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"12ab56\"}"
+expect "a code that is not 6 digits: 400" "$code $(body .error.code)" "400 invalid_parameter"
+sql "UPDATE sms_codes SET created_at = UTC_TIMESTAMP(6) - INTERVAL 2 HOUR WHERE remote_addr = '127.0.0.1'"
+
+echo "1..$tap_n"
+[ "$tap_failed" = 0 ]
