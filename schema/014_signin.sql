@@ -17,3 +17,17 @@ CREATE TABLE sms_codes (
   KEY sms_codes_addr (remote_addr, created_at),
   CONSTRAINT sms_codes_user FOREIGN KEY (user_id) REFERENCES users (id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A WeChat mini-program user (openid of our appid, from jscode2session)
+-- bound to a tenant user after a check of the user's phone by SMS code.
+-- An openid is bound once: a second bind is refused, not moved.
+CREATE TABLE wechat_bindings (
+  id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  openid VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  user_id BIGINT NOT NULL,
+  created_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),
+  remote_addr VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL DEFAULT '',
+  UNIQUE KEY wechat_bindings_openid (openid),
+  KEY wechat_bindings_user (user_id),
+  CONSTRAINT wechat_bindings_user FOREIGN KEY (user_id) REFERENCES users (id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
