@@ -46,6 +46,8 @@ void tenant_session_answer(struct request *, struct db *, int64_t user_id, int64
 void tenant_sms_code_send(struct request *);
 void tenant_sms_signin(struct request *);
 int tenant_sms_code_check(struct request *, struct db *, const char *phone, const char *code, int64_t *user_id);
+void tenant_wechat_signin(struct request *);
+void tenant_wechat_bind(struct request *);
 void tenant_accounts_list(struct request *);
 void tenant_account_get(struct request *);
 void tenant_emergency_credit(struct request *);

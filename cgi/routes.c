@@ -40,6 +40,16 @@ static const struct param_def sms_signin_params[] = {
 	{ "client", PARAM_BODY, valid_code, 0, 1, 8 },
 	{ NULL, 0, NULL, 0, 0, 0 },
 };
+static const struct param_def wechat_signin_params[] = {
+	{ "code", PARAM_BODY, valid_string, 1, 1, 128 },
+	{ NULL, 0, NULL, 0, 0, 0 },
+};
+static const struct param_def wechat_bind_params[] = {
+	{ "code", PARAM_BODY, valid_string, 1, 1, 128 },
+	{ "phone", PARAM_BODY, valid_string, 1, 1, 32 },
+	{ "sms_code", PARAM_BODY, valid_string, 1, 1, 16 },
+	{ NULL, 0, NULL, 0, 0, 0 },
+};
 static const struct param_def tenant_account_params[] = {
 	{ "account", PARAM_PATH, valid_id, 1, 0, 0 },
 	{ NULL, 0, NULL, 0, 0, 0 },
@@ -116,6 +126,8 @@ const struct route api_routes[] = {
 	{ HTTP_POST, "/api/v1/session/revoke-all", tenant_session_revoke_all, "session_revoke_all", BODY_NONE, NULL },
 	{ HTTP_POST, "/api/v1/session/sms-code", tenant_sms_code_send, "session_sms_code", BODY_JSON, sms_code_params },
 	{ HTTP_POST, "/api/v1/session/sms", tenant_sms_signin, "session_sms", BODY_JSON, sms_signin_params },
+	{ HTTP_POST, "/api/v1/session/wechat", tenant_wechat_signin, "session_wechat", BODY_JSON, wechat_signin_params },
+	{ HTTP_POST, "/api/v1/session/wechat/bind", tenant_wechat_bind, "session_wechat_bind", BODY_JSON, wechat_bind_params },
 	{ HTTP_GET, "/api/v1/accounts", tenant_accounts_list, "accounts_list", BODY_NONE, NULL },
 	{ HTTP_GET, "/api/v1/accounts/{account}", tenant_account_get, "account_get", BODY_NONE, tenant_account_params },
 	{ HTTP_POST, "/api/v1/accounts/{account}/emergency-credit", tenant_emergency_credit, "account_emergency_credit",

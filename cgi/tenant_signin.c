@@ -1,7 +1,8 @@
 /*
- * Tenant sign-in by SMS code (docs/tenant.md):
+ * Tenant sign-in by SMS code and by WeChat mini-program (docs/tenant.md):
  *   POST /api/v1/session/sms-code {phone}                 sends a 6-digit code
  *   POST /api/v1/session/sms      {phone, code, client}   a session, like a password sign-in
+ *   POST /api/v1/session/wechat, /api/v1/session/wechat/bind   (below)
  *
  * The code goes out as a msg.sms outbox row (prepay-worker delivers it
  * through the [sms] provider and records each attempt), queued in the
@@ -9,12 +10,16 @@
  * row and no message, so both answers and limits are the same.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include "cgi/api.h"
 #include "cgi/auth.h"
+#include "lib/config.h"
 #include "lib/log.h"
+#include "lib/xmalloc.h"
+#include "worker/http.h"
 
 #define SMS_CODE_TTL_S 300		/* a code lives 5 minutes */
 #define SMS_CODE_TRIES 5		/* wrong codes before it is spent */
@@ -336,4 +341,186 @@ tenant_sms_signin(struct request *req)
 	    req->remote_addr ? req->remote_addr : "-");
 	tenant_session_answer(req, db, user_id, tenant_id, name, phone, bearer, token, csrf, max_age);
 	OPENSSL_cleanse(token, sizeof token);
+}
+
+/*
+ * Mini-program sign-in (docs/tenant.md):
+ *   POST /api/v1/session/wechat      {code}                   a bearer session, or 409 bind_phone
+ *   POST /api/v1/session/wechat/bind {code, phone, sms_code}  binds the openid once, then a session
+ * code is the mini-program's wx.login code, exchanged by jscode2session
+ * ([wechat] login_url, appid, secret) for the user's openid.
+ */
+static int
+wx_code_valid(const char *c)
+{
+	size_t i;
+
+	for (i = 0; c[i]; i++)
+		if (!((c[i] >= '0' && c[i] <= '9') || (c[i] >= 'a' && c[i] <= 'z') || (c[i] >= 'A' && c[i] <= 'Z') ||
+		    c[i] == '-' || c[i] == '_'))
+			return 0;
+	return i >= 1 && i <= 128;
+}
+
+/* code → openid; 0, or -1 after the answer (400/401/502/503) */
+static int
+wx_openid(struct request *req, const char *code, char *openid, size_t len)
+{
+	const struct config *cfg = server_config(req);
+	const char *base = config_str(cfg, "wechat", "login_url"), *appid = config_str(cfg, "wechat", "appid");
+	const char *secret = config_str(cfg, "wechat", "secret");
+	struct http_response *resp;
+	struct http *h;
+	char *url;
+	cJSON *j, *o, *e;
+	int rc = -1;
+
+	if (!wx_code_valid(code)) {
+		response_error(req, 400, "invalid_parameter", "code must be the code of wx.login (letters, digits, - and _)");
+		return -1;
+	}
+	if (base == NULL || appid == NULL || secret == NULL) {
+		response_error(req, 503, "wechat_not_configured", "WeChat sign-in is not set up on this server "
+		    "([wechat] login_url, appid and secret_file)");
+		return -1;
+	}
+	/* appid and secret come from our config; the code was checked to need no escaping */
+	url = xasprintf("%s/sns/jscode2session?appid=%s&secret=%s&js_code=%s&grant_type=authorization_code", base, appid,
+	    secret, code);
+	resp = xmalloc(sizeof *resp);
+	if ((h = http_new(5000)) == NULL || http_request(h, "GET", url, NULL, NULL, 0, resp) != 0 || resp->status != 200) {
+		log_error("jscode2session: %s", h == NULL ? "no HTTP client" : resp->status ? "HTTP status not 200" :
+		    resp->error);
+		response_error(req, 502, "wechat_unavailable", "WeChat did not answer the sign-in; try again");
+		goto out;
+	}
+	resp->body[resp->len < sizeof resp->body ? resp->len : sizeof resp->body - 1] = '\0';
+	j = cJSON_Parse(resp->body);
+	o = cJSON_GetObjectItem(j, "openid");
+	e = cJSON_GetObjectItem(j, "errcode");
+	if (cJSON_IsString(o) && strlen(o->valuestring) > 0 && strlen(o->valuestring) < len) {
+		snprintf(openid, len, "%s", o->valuestring);
+		rc = 0;
+	} else if (cJSON_IsNumber(e) && (e->valueint == 40029 || e->valueint == 40163)) {
+		response_error(req, 401, "bad_code", "the wx.login code is not valid or was used already; call wx.login again");
+	} else {
+		log_error("jscode2session refused: %.200s", resp->body);
+		response_error(req, 502, "wechat_unavailable", "WeChat refused the sign-in (errcode %d); try again later",
+		    cJSON_IsNumber(e) ? e->valueint : -1);
+	}
+	cJSON_Delete(j);
+out:
+	OPENSSL_cleanse(url, strlen(url));
+	free(url);
+	free(resp);
+	if (h != NULL)
+		http_free(h);
+	return rc;
+}
+
+/* a bearer session for user_id, answered 201 */
+static void
+wx_session(struct request *req, struct db *db, int64_t user_id, const char *how)
+{
+	char token[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX], name[129] = "", phone[33] = "";
+	int64_t tenant_id = 0;
+	struct db_rows *rows;
+	int max_age, r;
+
+	rows = db_query(db, "SELECT COALESCE(tenant_id, 0), display_name, COALESCE(phone, '') FROM users WHERE id = ?",
+	    "i", user_id);
+	if (rows == NULL || (r = db_rows_next(rows)) < 0) {
+		db_rows_free(rows);
+		request_db_failed(req, db);
+		return;
+	}
+	if (r == 1) {
+		tenant_id = db_rows_int(rows, 0);
+		snprintf(name, sizeof name, "%s", db_rows_str(rows, 1) ? db_rows_str(rows, 1) : "");
+		snprintf(phone, sizeof phone, "%s", db_rows_str(rows, 2));
+	}
+	db_rows_free(rows);
+	if (auth_session_start(db, user_id, 1, req->remote_addr, request_header(req, "User-Agent"), token, csrf,
+	    &max_age) != 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	log_info("user %lld signed in by WeChat (%s) from %s", (long long)user_id, how,
+	    req->remote_addr ? req->remote_addr : "-");
+	tenant_session_answer(req, db, user_id, tenant_id, name, phone, 1, token, csrf, max_age);
+	OPENSSL_cleanse(token, sizeof token);
+}
+
+void
+tenant_wechat_signin(struct request *req)
+{
+	char openid[65];
+	int64_t user_id = 0;
+	struct db *db;
+	int r;
+
+	if (wx_openid(req, request_str(req, "code", ""), openid, sizeof openid) != 0)
+		return;
+	if ((db = request_db(req)) == NULL)
+		return;
+	r = db_query_int(db, &user_id, "SELECT b.user_id FROM wechat_bindings b JOIN users u ON u.id = b.user_id "
+	    "WHERE b.openid = ? AND u.role = 'tenant' AND u.disabled = 0", "s", openid);
+	if (r < 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (r == 0) {
+		response_error(req, 409, "bind_phone", "this WeChat user is not bound to a tenant yet: bind your phone "
+		    "(POST /api/v1/session/sms-code, then POST /api/v1/session/wechat/bind with a new wx.login code)");
+		return;
+	}
+	wx_session(req, db, user_id, "openid");
+}
+
+void
+tenant_wechat_bind(struct request *req)
+{
+	const char *phone = request_str(req, "phone", ""), *sms = request_str(req, "sms_code", "");
+	char openid[65];
+	int64_t user_id = 0, bound = 0;
+	struct db *db;
+	long long n;
+
+	if (!auth_phone_valid(phone)) {
+		response_error(req, 400, "invalid_parameter", "phone must be a phone number like 13800138000");
+		return;
+	}
+	if (!six_digits(sms)) {
+		response_error(req, 400, "invalid_parameter", "sms_code must be the 6 digits of the text message");
+		return;
+	}
+	if (wx_openid(req, request_str(req, "code", ""), openid, sizeof openid) != 0)
+		return;
+	if ((db = request_db(req)) == NULL)
+		return;
+	if (db_query_int(db, &bound, "SELECT COUNT(*) FROM wechat_bindings WHERE openid = ?", "s", openid) < 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (bound > 0) {
+		response_error(req, 409, "already_bound", "this WeChat user is bound already; sign in with "
+		    "POST /api/v1/session/wechat (the park office can undo a wrong binding)");
+		return;
+	}
+	if (tenant_sms_code_check(req, db, phone, sms, &user_id) != 1)
+		return;
+	/* the unique openid decides a race between two binds */
+	n = db_exec(db, "INSERT IGNORE INTO wechat_bindings (openid, user_id, remote_addr) VALUES (?, ?, ?)", "sis",
+	    openid, user_id, req->remote_addr ? req->remote_addr : "");
+	if (n < 0) {
+		request_db_failed(req, db);
+		return;
+	}
+	if (n == 0) {
+		response_error(req, 409, "already_bound", "this WeChat user is bound already; sign in with "
+		    "POST /api/v1/session/wechat");
+		return;
+	}
+	log_info("openid bound to user %lld after an SMS check of %s", (long long)user_id, phone);
+	wx_session(req, db, user_id, "bound");
 }

@@ -68,6 +68,8 @@ const struct config_key prepay_settings[] = {
 	{ "wechat", "template_id", CONFIG_STRING, 0, NULL, 0, 0 },
 	{ "wechat", "page", CONFIG_STRING, 0, "pages/index/index", 0, 0 },
 	{ "wechat", "miniprogram_state", CONFIG_STRING, 0, "formal", 0, 0 },
+	/* mini-program sign-in: jscode2session here with [wechat] appid + secret (docs/tenant.md) */
+	{ "wechat", "login_url", CONFIG_STRING, 0, "https://api.weixin.qq.com", 0, 0 },
 	{ "webhook", "secret", CONFIG_SECRET, 0, NULL, 0, 0 },
 	/* prepay-msg-sandbox: the message providers on loopback (alerts/sandbox) */
 	{ "msg_sandbox", "listen", CONFIG_STRING, 0, "127.0.0.1:8092", 0, 0 },

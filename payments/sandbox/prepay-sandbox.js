@@ -30,6 +30,12 @@
 //   POST /sandbox/refund-notify/{out_refund_no}  deliver its notification again
 //   GET  /healthz
 //
+// Mini-program login: GET /sns/jscode2session?appid&secret&js_code&grant_type=
+// authorization_code against [wechat] appid and secret (the mini-program's).
+// The openid is derived from the code's prefix (up to the first "-"), so a
+// test that logs in twice as "alice-1" and "alice-2" is the same WeChat user;
+// each code works once (40163 after), a code starting "bad" is 40029.
+//
 // Refunds: POST /v3/refund/domestic/refunds (idempotent by out_refund_no,
 // at most the order's amount in all), GET /v3/refund/domestic/refunds/{no},
 // REFUND.SUCCESS / REFUND.CLOSED / REFUND.ABNORMAL notifications to the
@@ -386,12 +392,31 @@ const payPage = (no) => `<!doctype html><meta charset="utf-8"><title>Sandbox WeC
 <button onclick="fetch(location.pathname,{method:'POST',body:'{}'}).then(r=>r.json()).then(j=>document.getElementById('s').textContent=j.state)">Pay</button>
 <p id="s"></p>`;
 
+// jscode2session as WeChat answers it: HTTP 200 always, errcode on failure
+const wx = conf.wechat || {};
+const usedCodes = new Set();
+function jscode2session(res, q) {
+	const appid = q.get('appid') || '', secret = q.get('secret') || '', code = q.get('js_code') || '';
+	const err = (errcode, errmsg) => answer(res, 200, { errcode, errmsg: `${errmsg}, rid: sandbox` });
+	if (!wx.appid || !wx.secret) return err(-1, 'system error: the sandbox has no [wechat] appid and secret');
+	if (appid !== wx.appid) return err(40013, 'invalid appid');
+	if (secret !== wx.secret) return err(40125, 'invalid appsecret');
+	if (q.get('grant_type') !== 'authorization_code') return err(40002, 'invalid grant_type');
+	if (!/^[A-Za-z0-9_-]{1,128}$/.test(code) || code.startsWith('bad')) return err(40029, 'invalid code');
+	if (usedCodes.has(code)) return err(40163, 'code been used');
+	usedCodes.add(code);
+	const prefix = code.split('-')[0];
+	const openid = 'o' + crypto.createHash('sha256').update(`${appid}:${prefix}`).digest('base64url').slice(0, 27);
+	return answer(res, 200, { openid, session_key: crypto.randomBytes(16).toString('base64') });
+}
+
 async function handle(req, res) {
 	const u = new URL(req.url, 'http://sandbox');
 	let body;
 	try { body = await readBody(req, 65536); } catch { return fail(res, 413, 'PARAM_ERROR', 'body too large'); }
 	let m;
 	if (u.pathname === '/healthz') return answer(res, 200, { status: 'ok', orders: orders.size });
+	if (req.method === 'GET' && u.pathname === '/sns/jscode2session') return jscode2session(res, u.searchParams);
 	if ((m = /^\/sandbox\/pay\/([^/]+)$/.exec(u.pathname))) {
 		const o = orders.get(m[1]);
 		if (!o) return fail(res, 404, 'ORDER_NOT_EXIST', 'no such order');

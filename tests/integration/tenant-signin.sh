@@ -3,11 +3,31 @@
 # msg.sms outbox row, delivered by prepay-worker to prepay-msg-sandbox (the
 # code is read back from what the sandbox received), then a session; wrong,
 # expired and over-tried codes, the resend limit, and an unknown phone that
-# gets the same answer as a tenant's.
+# gets the same answer as a tenant's. The mini-program's wx.login path
+# through prepay-sandbox's jscode2session: unbound → 409, bind after an SMS
+# check, sign-in by openid, a second bind refused.
 . "${PREPAY_SRCDIR:-$(dirname "$0")/../..}/tests/integration/tenant-lib.sh"
 
-# the SMS provider on loopback and the worker's settings for it
+# the mini-program's appid and secret for jscode2session in prepay-sandbox:
+# prepay-api and the sandbox start again with them
 mkdir -p "$T/msgkeys"
+head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$T/msgkeys/wechat"
+WX_APPID=wxsignin$$
+printf '[wechat]\nlogin_url = %s\nappid = %s\nsecret_file = %s\n' "$SB" "$WX_APPID" "$T/msgkeys/wechat" >>"$CONF"
+SBX_PID=${PIDS##* }
+kill -TERM "$API_PID" "$SBX_PID"
+wait "$API_PID" "$SBX_PID" 2>/dev/null
+"$PREPAY_BUILDDIR/prepay-api" -c "$CONF" 2>>"$T/api.log" &
+PIDS="$PIDS $!"
+"$PREPAY_BUILDDIR/prepay-sandbox" -c "$CONF" 2>>"$T/sandbox.log" &
+PIDS="$PIDS $!"
+if ! wait_port "$SB_PORT" || ! healthy; then
+	echo "1..0 # SKIP prepay-api or prepay-sandbox did not start again"
+	sed 's/^/# /' "$T/api.log" "$T/sandbox.log" | tail -20
+	exit 1
+fi
+
+# the SMS provider on loopback and the worker's settings for it
 head -c 24 /dev/urandom | base64 >"$T/msgkeys/tencent"
 MSG_PORT=$(pick_port)
 while [ "$MSG_PORT" = "$HTTP_PORT" ] || [ "$MSG_PORT" = "$SB_PORT" ]; do MSG_PORT=$(pick_port); done
@@ -134,6 +154,41 @@ ask "$UNK"
 expect "its resend limit is the same too" "$code $(body .error.code)" "429 too_many_attempts"
 post /api/v1/session/sms "{\"phone\":\"$UNK\",\"code\":\"123456\"}"
 expect "no code signs an unknown phone in" "$code $(body .error.code)" "401 bad_code"
+
+# --- WeChat mini-program: wx.login → jscode2session → openid ------------------
+wx() { post "$1" "$2"; }
+WXU=u$$x$RANDOM		# this run's WeChat user: codes "$WXU-N" are one openid
+wx /api/v1/session/wechat "{\"code\":\"$WXU-1\"}"
+expect "an unbound WeChat user: 409 bind_phone" "$code $(body .error.code)" "409 bind_phone"
+check "the 409 says to bind the phone" sh -c "grep -q 'bind your phone' '$T/body'"
+wx /api/v1/session/wechat "{\"code\":\"$WXU-1\"}"
+expect "a wx.login code works once (jscode2session 40163): 401" "$code $(body .error.code)" "401 bad_code"
+wx /api/v1/session/wechat '{"code":"bad-code"}'
+expect "an invalid wx.login code: 401 bad_code" "$code $(body .error.code)" "401 bad_code"
+wx /api/v1/session/wechat '{"code":"a b"}'
+expect "a malformed wx.login code: 400" "$code $(body .error.code)" "400 invalid_parameter"
+
+sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 2 HOUR WHERE phone = '$PH3'"
+new_code "$PH3"
+wx /api/v1/session/wechat/bind "{\"code\":\"$WXU-2\",\"phone\":\"$PH3\",\"sms_code\":\"$(printf '%06d' $(( (10#$CODE + 3) % 1000000 )))\"}"
+expect "bind with a wrong SMS code: 401, nothing bound" "$code $(body .error.code) $(sql "SELECT COUNT(*) FROM wechat_bindings b JOIN users u ON u.id = b.user_id WHERE u.phone = '$PH3'")" "401 bad_code 0"
+wx /api/v1/session/wechat/bind "{\"code\":\"$WXU-3\",\"phone\":\"$PH3\",\"sms_code\":\"$CODE\"}"
+expect "bind with the SMS code: 201, a bearer session of tenant 3" "$code $(body '.token | length') $(body .user.phone) $(body '[.accounts[].id] | join(",")')" "201 32 $PH3 $A3"
+OPENID=$(sql "SELECT b.openid FROM wechat_bindings b JOIN users u ON u.id = b.user_id WHERE u.phone = '$PH3'")
+check "the openid is stored bound to the user" sh -c "[ -n '$OPENID' ]"
+wx /api/v1/session/wechat "{\"code\":\"$WXU-4\"}"
+expect "then wx.login signs in: 201 bearer for the right tenant" "$code $(body '.token | length') $(body .user.phone) $(body '[.accounts[].id] | join(",")')" "201 32 $PH3 $A3"
+TOKEN=$(body .token)
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/accounts/$A3")
+expect "the bearer reads tenant 3's account" "$code" 200
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/accounts/$A1")
+expect "and not tenant 1's" "$code" 404
+new_code "$PH1"
+wx /api/v1/session/wechat/bind "{\"code\":\"$WXU-5\",\"phone\":\"$PH1\",\"sms_code\":\"$CODE\"}"
+expect "a second bind of the same openid (another phone): 409 already_bound" "$code $(body .error.code)" "409 already_bound"
+expect "the binding is unchanged" "$(sql "SELECT COUNT(*) FROM wechat_bindings WHERE openid = '$OPENID'") $(sql "SELECT u.phone FROM wechat_bindings b JOIN users u ON u.id = b.user_id WHERE b.openid = '$OPENID'")" "1 $PH3"
+post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
+expect "a refused bind does not spend the SMS code" "$code" 201
 
 # --- bad input -------------------------------------------------------------
 post /api/v1/session/sms-code '{"phone":"12; DROP TABLE users"}'
