@@ -75,3 +75,9 @@ refund_integration = tests/integration/pay-refund.sh tests/integration/pay-settl
 	tests/integration/pay-recon-ctl.sh tests/integration/pay-refund-periodic.sh
 integration_tests += $(refund_integration)
 EXTRA_DIST += $(refund_integration) tests/integration/pay-refund-lib.sh
+
+# a MariaDB restart under load (the test's own private server) and a payment
+# ending a cut end to end (simulator + poller): issue 5's last two tests
+pay_e2e_integration = tests/integration/pay-dbrestart.sh tests/integration/pay-relay.sh
+integration_tests += $(pay_e2e_integration)
+EXTRA_DIST += $(pay_e2e_integration)
