@@ -194,7 +194,7 @@ tenant_sms_code_send(struct request *req)
 		return;
 	}
 	if (sms_code_new(code) != 0 || auth_token_new(salt) != 0) {
-		response_error(req, 503, "unavailable", "no random numbers right now; try again");
+		response_error(req, 500, "internal_error", "no random numbers right now; try again");
 		return;
 	}
 	sms_code_hash(salt, code, hash);

@@ -57,6 +57,21 @@ sms_code() { curl -s "$MSG/_sandbox/messages?channel=sms" | jq -rs "[.[] | selec
 sms_count() { curl -s "$MSG/_sandbox/messages?channel=sms" | jq -s "[.[] | select(.to == \"+86$1\")] | length"; }
 post() { code=$(curl -s -o "$T/body" -D "$T/h" -w '%{http_code}' -c "$T/jar.sms" -H 'Content-Type: application/json' -d "$2" "$URL$1"); }
 ask() { post /api/v1/session/sms-code "{\"phone\":\"$1\"}"; }
+# fits NAME METHOD PATH: the last answer of post() fits docs/api/openapi.yaml
+# (tests/integration/tenant-openapi.py; without python3-yaml not checked)
+HAVE_YAML=0
+python3 -c 'import yaml' 2>/dev/null && HAVE_YAML=1
+fits() {
+	[ "$HAVE_YAML" = 1 ] || return 0
+	_ct=$(sed -n 's/^Content-Type: \([^;]*\).*/\1/Ip' "$T/h" | tr -d '\r' | tail -1)
+	if python3 "$PREPAY_SRCDIR/tests/integration/tenant-openapi.py" "$PREPAY_SRCDIR/docs/api/openapi.yaml" "$2" "$3" \
+	    "$code" "$T/body" "$_ct" >"$T/why"; then
+		ok "openapi: $1 ($code) fits the spec"
+	else
+		not_ok "openapi: $1 ($code) fits the spec"
+		sed 's/^/# /' "$T/why"
+	fi
+}
 # new_code PHONE: a fresh code delivered (an earlier one's minute is moved back first)
 new_code() {
 	sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 61 SECOND WHERE phone = '$1'"
@@ -68,6 +83,7 @@ new_code() {
 # --- the whole flow --------------------------------------------------------
 ask "$PH1"
 expect "asking for a code: 202 sent" "$code $(body .sent) $(body .expires_in_s)" "202 true 300"
+fits "sms-code sent" POST /api/v1/session/sms-code
 answer_known=$(cat "$T/body")
 expect "the code is stored only hashed" \
     "$(sql "SELECT COUNT(*) FROM sms_codes WHERE phone = '$PH1' AND LENGTH(code_hash) = 64 AND used_at IS NULL")" 1
@@ -85,8 +101,10 @@ expect "the code itself is not in the database" \
 wrong=$(printf '%06d' $(( (10#$CODE + 1) % 1000000 )))
 post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$wrong\"}"
 expect "a wrong code: 401 bad_code" "$code $(body .error.code)" "401 bad_code"
+fits "sms wrong code" POST /api/v1/session/sms
 post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
 expect "the right code: 201 and a browser session" "$code $(body .user.phone)" "201 $PH1"
+fits "sms signed in (web)" POST /api/v1/session/sms
 check "the session cookie is set" grep -qiE '^Set-Cookie: prepay_session=[0-9a-f]{32}; Path=/; HttpOnly' "$T/h"
 expect "the session lists the tenant's account" "$(body '[.accounts[].id] | join(",")')" "$A1"
 post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
@@ -95,6 +113,7 @@ expect "a code works once" "$code $(body .error.code)" "401 bad_code"
 new_code "$PH1"
 post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\",\"client\":\"app\"}"
 expect "client app: a bearer token" "$code $(body '.token | length')" "201 32"
+fits "sms signed in (app)" POST /api/v1/session/sms
 TOKEN=$(body .token)
 code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/session")
 expect "the bearer token is a session of the right user" "$code $(body .user.phone)" "200 $PH1"
@@ -116,6 +135,7 @@ done
 expect "five wrong codes: four 401 then 429" "$codes" "401 401 401 401 429 "
 post /api/v1/session/sms "{\"phone\":\"$PH2\",\"code\":\"$CODE\"}"
 expect "after five wrong codes the right one no longer works" "$code $(body .error.code)" "429 too_many_attempts"
+fits "sms too many tries" POST /api/v1/session/sms
 new_code "$PH2"
 post /api/v1/session/sms "{\"phone\":\"$PH2\",\"code\":\"$CODE\"}"
 expect "a new code works again" "$code $(body .user.phone)" "201 $PH2"
@@ -125,6 +145,7 @@ ask "$PH3"
 ask "$PH3"
 expect "a second code within the minute: 429 with Retry-After" \
     "$code $(body .error.code) $(grep -ci '^Retry-After: 60' "$T/h")" "429 too_many_attempts 1"
+fits "sms-code resend limit" POST /api/v1/session/sms-code
 for i in 2 3 4 5; do
 	sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 61 SECOND WHERE phone = '$PH3'"
 	ask "$PH3"
@@ -160,24 +181,30 @@ wx() { post "$1" "$2"; }
 WXU=u$$x$RANDOM		# this run's WeChat user: codes "$WXU-N" are one openid
 wx /api/v1/session/wechat "{\"code\":\"$WXU-1\"}"
 expect "an unbound WeChat user: 409 bind_phone" "$code $(body .error.code)" "409 bind_phone"
+fits "wechat unbound" POST /api/v1/session/wechat
 check "the 409 says to bind the phone" sh -c "grep -q 'bind your phone' '$T/body'"
 wx /api/v1/session/wechat "{\"code\":\"$WXU-1\"}"
 expect "a wx.login code works once (jscode2session 40163): 401" "$code $(body .error.code)" "401 bad_code"
 wx /api/v1/session/wechat '{"code":"bad-code"}'
 expect "an invalid wx.login code: 401 bad_code" "$code $(body .error.code)" "401 bad_code"
+fits "wechat invalid code" POST /api/v1/session/wechat
 wx /api/v1/session/wechat '{"code":"a b"}'
 expect "a malformed wx.login code: 400" "$code $(body .error.code)" "400 invalid_parameter"
+fits "wechat malformed code" POST /api/v1/session/wechat
 
 sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 2 HOUR WHERE phone = '$PH3'"
 new_code "$PH3"
 wx /api/v1/session/wechat/bind "{\"code\":\"$WXU-2\",\"phone\":\"$PH3\",\"sms_code\":\"$(printf '%06d' $(( (10#$CODE + 3) % 1000000 )))\"}"
 expect "bind with a wrong SMS code: 401, nothing bound" "$code $(body .error.code) $(sql "SELECT COUNT(*) FROM wechat_bindings b JOIN users u ON u.id = b.user_id WHERE u.phone = '$PH3'")" "401 bad_code 0"
+fits "bind wrong SMS code" POST /api/v1/session/wechat/bind
 wx /api/v1/session/wechat/bind "{\"code\":\"$WXU-3\",\"phone\":\"$PH3\",\"sms_code\":\"$CODE\"}"
 expect "bind with the SMS code: 201, a bearer session of tenant 3" "$code $(body '.token | length') $(body .user.phone) $(body '[.accounts[].id] | join(",")')" "201 32 $PH3 $A3"
+fits "bind" POST /api/v1/session/wechat/bind
 OPENID=$(sql "SELECT b.openid FROM wechat_bindings b JOIN users u ON u.id = b.user_id WHERE u.phone = '$PH3'")
 check "the openid is stored bound to the user" sh -c "[ -n '$OPENID' ]"
 wx /api/v1/session/wechat "{\"code\":\"$WXU-4\"}"
 expect "then wx.login signs in: 201 bearer for the right tenant" "$code $(body '.token | length') $(body .user.phone) $(body '[.accounts[].id] | join(",")')" "201 32 $PH3 $A3"
+fits "wechat signed in" POST /api/v1/session/wechat
 TOKEN=$(body .token)
 code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/api/v1/accounts/$A3")
 expect "the bearer reads tenant 3's account" "$code" 200
@@ -186,6 +213,7 @@ expect "and not tenant 1's" "$code" 404
 new_code "$PH1"
 wx /api/v1/session/wechat/bind "{\"code\":\"$WXU-5\",\"phone\":\"$PH1\",\"sms_code\":\"$CODE\"}"
 expect "a second bind of the same openid (another phone): 409 already_bound" "$code $(body .error.code)" "409 already_bound"
+fits "bind again" POST /api/v1/session/wechat/bind
 expect "the binding is unchanged" "$(sql "SELECT COUNT(*) FROM wechat_bindings WHERE openid = '$OPENID'") $(sql "SELECT u.phone FROM wechat_bindings b JOIN users u ON u.id = b.user_id WHERE b.openid = '$OPENID'")" "1 $PH3"
 post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"$CODE\"}"
 expect "a refused bind does not spend the SMS code" "$code" 201
@@ -193,6 +221,7 @@ expect "a refused bind does not spend the SMS code" "$code" 201
 # --- bad input -------------------------------------------------------------
 post /api/v1/session/sms-code '{"phone":"12; DROP TABLE users"}'
 expect "a malformed phone: 400" "$code $(body .error.code)" "400 invalid_parameter"
+fits "sms-code malformed phone" POST /api/v1/session/sms-code
 post /api/v1/session/sms "{\"phone\":\"$PH1\",\"code\":\"12ab56\"}"
 expect "a code that is not 6 digits: 400" "$code $(body .error.code)" "400 invalid_parameter"
 sql "UPDATE sms_codes SET created_at = UTC_TIMESTAMP(6) - INTERVAL 2 HOUR WHERE remote_addr = '127.0.0.1'"
