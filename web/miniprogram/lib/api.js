@@ -5,6 +5,8 @@ class ApiError extends Error {
   constructor(status, code, message) { super(message); this.status = status; this.code = code; }
 }
 
+const SIGN_IN = ['/api/v1/session', '/api/v1/session/sms', '/api/v1/session/wechat', '/api/v1/session/wechat/bind'];
+
 function createClient(opts) {
   const base = opts.baseUrl.replace(/\/$/, '');
   const transport = opts.transport;	// ({url, method, header, data}) → Promise<{statusCode, data}>
@@ -21,14 +23,38 @@ function createClient(opts) {
     if (typeof data === 'string') { try { data = data ? JSON.parse(data) : null; } catch (e) { data = null; } }
     if (r.statusCode >= 200 && r.statusCode < 300) return data;
     const err = data && data.error ? data.error : { code: 'http_' + r.statusCode, message: '服务器返回 ' + r.statusCode };
-    // a wrong password (POST /api/v1/session) is not a lost session
-    if (r.statusCode === 401 && !(method === 'POST' && path === '/api/v1/session')) { store.remove('token'); onUnauthenticated(); }
+    // a wrong password or code (a POST to a sign-in route) is not a lost session
+    if (r.statusCode === 401 && !(method === 'POST' && SIGN_IN.includes(path))) { store.remove('token'); onUnauthenticated(); }
     throw new ApiError(r.statusCode, err.code, err.message);
   }
 
   return {
     async signIn(phone, password) {
       const s = await call('POST', '/api/v1/session', { phone: String(phone).trim(), password, client: 'app' });
+      store.set('token', s.token);
+      return s;
+    },
+    // sign-in by SMS code: ask for it, then sign in with it
+    sendSmsCode: (phone) => call('POST', '/api/v1/session/sms-code', { phone: String(phone).trim() }),
+    async signInSms(phone, code) {
+      const s = await call('POST', '/api/v1/session/sms', { phone: String(phone).trim(), code: String(code).trim(), client: 'app' });
+      store.set('token', s.token);
+      return s;
+    },
+    // wx.login's code: {session} when the WeChat user is bound, {needBind: true} when not (409 bind_phone)
+    async signInWechat(code) {
+      try {
+        const s = await call('POST', '/api/v1/session/wechat', { code });
+        store.set('token', s.token);
+        return { session: s };
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409 && e.code === 'bind_phone') return { needBind: true, message: e.message };
+        throw e;
+      }
+    },
+    // binds the WeChat user (a fresh wx.login code) to the phone's tenant user, checked by SMS code
+    async bindWechat(code, phone, smsCode) {
+      const s = await call('POST', '/api/v1/session/wechat/bind', { code, phone: String(phone).trim(), sms_code: String(smsCode).trim() });
       store.set('token', s.token);
       return s;
     },
