@@ -39,25 +39,50 @@ function failed(e) {
 }
 
 // --- sign-in ----------------------------------------------------------------
-function showSignin(msg) {
+// by password, or (验证码登录) by a code sent to the phone by SMS
+function showSignin(msg, bySms) {
   document.getElementById('nav').hidden = true;
   document.getElementById('signout').hidden = true;
+  const secret = bySms
+    ? `<label for="code">${esc(t('sms_code'))}</label>
+    <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+    <button type="button" class="secondary" id="send-code">${esc(t('send_code'))}</button>`
+    : `<label for="password">${esc(t('password'))}</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required>`;
   h(`<form class="card" id="signin-form" novalidate>
     <h2>${esc(t('signin'))}</h2>
     <label for="phone">${esc(t('phone'))}</label>
     <input id="phone" name="phone" type="tel" autocomplete="username" inputmode="tel" required>
-    <label for="password">${esc(t('password'))}</label>
-    <input id="password" name="password" type="password" autocomplete="current-password" required>
+    ${secret}
     <p id="signin-error" class="error" role="alert">${msg ? esc(msg) : ''}</p>
     <button class="primary" type="submit">${esc(t('signin'))}</button>
+    <a href="#" class="link" id="signin-mode">${esc(t(bySms ? 'use_password' : 'use_sms'))}</a>
   </form>`);
-  document.getElementById('signin-form').addEventListener('submit', async (ev) => {
+  const form = document.getElementById('signin-form'), error = document.getElementById('signin-error');
+  document.getElementById('signin-mode').addEventListener('click', (ev) => { ev.preventDefault(); showSignin('', !bySms); });
+  if (bySms) {
+    const send = document.getElementById('send-code');
+    send.addEventListener('click', async () => {
+      try {
+        const r = await api('POST', '/api/v1/session/sms-code', { phone: form.phone.value.trim() });
+        error.textContent = t('code_sent');
+        send.disabled = true;
+        setTimeout(() => { send.disabled = false; }, (r.resend_after_s || 60) * 1000);
+        form.code.focus();
+      } catch (e) {
+        error.textContent = `${t('signin_failed')}: ${e.message}`;
+      }
+    });
+  }
+  form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try {
-      const s = await api('POST', '/api/v1/session', { phone: ev.target.phone.value.trim(), password: ev.target.password.value });
+      const s = bySms
+        ? await api('POST', '/api/v1/session/sms', { phone: form.phone.value.trim(), code: form.code.value.trim() })
+        : await api('POST', '/api/v1/session', { phone: form.phone.value.trim(), password: form.password.value });
       signedIn(s);
     } catch (e) {
-      document.getElementById('signin-error').textContent = `${t('signin_failed')}: ${e.message}`;
+      error.textContent = `${t('signin_failed')}: ${e.message}`;
     }
   });
   document.getElementById('phone').focus();

@@ -2,7 +2,8 @@
 const zh = {
   title: '电费自助', signout: '退出', loading: '加载中…', nav_home: '首页', nav_topup: '充值', nav_usage: '用电',
   nav_statements: '账单', nav_ledger: '明细', nav_insights: '节能', nav_settings: '提醒',
-  signin: '登录', phone: '手机号', password: '密码', signin_failed: '登录失败', balance: '余额（元）',
+  signin: '登录', phone: '手机号', password: '密码', signin_failed: '登录失败',
+  use_sms: '验证码登录', use_password: '密码登录', sms_code: '短信验证码', send_code: '获取验证码', code_sent: '验证码已发送（5分钟内有效）', balance: '余额（元）',
   supply: '供电', supply_on: '正常供电', supply_off: '已停电', need: '充值 ¥{x} 即可恢复供电', days_left: '预计可用 {x} 天',
   days_unknown: '近期无用电', level: '提醒级别', keep_power: '保电', yes: '是', no: '否', meters: '电表',
   last_reading: '最近读数', offline: '离线', ec: '应急额度', ec_take: '使用应急额度 ¥{x}', ec_taken: '已使用应急额度',
@@ -22,7 +23,8 @@ const zh = {
 const en = {
   title: 'Energy self-service', signout: 'Sign out', loading: 'Loading…', nav_home: 'Home', nav_topup: 'Top up',
   nav_usage: 'Usage', nav_statements: 'Statements', nav_ledger: 'Ledger', nav_insights: 'Insights', nav_settings: 'Alerts',
-  signin: 'Sign in', phone: 'Phone', password: 'Password', signin_failed: 'Sign-in failed', balance: 'Balance (¥)',
+  signin: 'Sign in', phone: 'Phone', password: 'Password', signin_failed: 'Sign-in failed',
+  use_sms: 'Sign in with SMS code', use_password: 'Sign in with password', sms_code: 'SMS code', send_code: 'Send code', code_sent: 'Code sent (valid 5 minutes)', balance: 'Balance (¥)',
   supply: 'Supply', supply_on: 'Supply on', supply_off: 'Supply cut', need: 'Pay ¥{x} to restore supply',
   days_left: 'About {x} days left', days_unknown: 'No recent usage', level: 'Alert level', keep_power: 'Keep power',
   yes: 'yes', no: 'no', meters: 'Meters', last_reading: 'Last reading', offline: 'offline', ec: 'Emergency credit',
