@@ -6,7 +6,39 @@
 # gets the same answer as a tenant's. The mini-program's wx.login path
 # through prepay-sandbox's jscode2session: unbound → 409, bind after an SMS
 # check, sign-in by openid, a second bind refused.
+#
+# With PREPAY_ADMIN_CONF the test runs in a private database (created,
+# migrated, dropped), as the alerts tests do: the stack's own prepay-worker
+# serves the shared one and would take our msg.sms rows to its own sandbox.
+SIGNIN_DB=
+if [ -n "${PREPAY_CONF:-}" ] && [ -n "${PREPAY_ADMIN_CONF:-}" ]; then
+	SIGNIN_DB=prepay_signin_test_$$
+	SIGNIN_ADMIN="${PREPAY_BUILDDIR:-.}/tests/integration/ledger-sql $PREPAY_ADMIN_CONF"
+	SIGNIN_CONF=$(mktemp "${TMPDIR:-/tmp}/prepay-signin-conf.XXXXXX")
+	$SIGNIN_ADMIN exec "CREATE DATABASE $SIGNIN_DB" >/dev/null ||
+	    { echo "Bail out! cannot create database $SIGNIN_DB"; exit 1; }
+	awk -v db="$SIGNIN_DB" '
+		/^[ \t]*\[/ { sec = ($0 ~ /^[ \t]*\[database\]/); print; if (sec) print "name = " db; next }
+		sec && /^[ \t]*name[ \t]*=/ { next }
+		{ print }' "$PREPAY_ADMIN_CONF" >"$SIGNIN_CONF"
+	if ! PREPAY_SCHEMA_DIR="${PREPAY_SCHEMA_DIR:-${PREPAY_SRCDIR:-.}/schema}" \
+	    "${PREPAY_BUILDDIR:-.}/prepayctl" -c "$SIGNIN_CONF" db migrate >"$SIGNIN_CONF.out" 2>&1; then
+		echo "Bail out! cannot migrate $SIGNIN_DB:"; sed 's/^/# /' "$SIGNIN_CONF.out"
+		$SIGNIN_ADMIN exec "DROP DATABASE IF EXISTS $SIGNIN_DB" >/dev/null
+		exit 1
+	fi
+	PREPAY_CONF=$SIGNIN_CONF
+	export PREPAY_CONF
+fi
 . "${PREPAY_SRCDIR:-$(dirname "$0")/../..}/tests/integration/tenant-lib.sh"
+signin_cleanup() {
+	pay_cleanup
+	if [ -n "$SIGNIN_DB" ]; then
+		$SIGNIN_ADMIN exec "DROP DATABASE IF EXISTS $SIGNIN_DB" >/dev/null
+		rm -f "$SIGNIN_CONF" "$SIGNIN_CONF.out"
+	fi
+}
+trap signin_cleanup EXIT
 
 # the mini-program's appid and secret for jscode2session in prepay-sandbox:
 # prepay-api and the sandbox start again with them
