@@ -4,7 +4,8 @@
  *   pure   auth_password_*: PBKDF2-HMAC-SHA256 hashes with a per-user salt,
  *          stored as "pbkdf2-sha256$ITER$SALT_HEX$HASH_HEX" so the cost can
  *          be raised without breaking old hashes; auth_token_*: 128-bit
- *          random tokens and their SHA-256; auth_cookie_get: one cookie out
+ *          random tokens and their SHA-256; auth_code_*: 6-digit SMS sign-in
+ *          codes and their salted hash; auth_cookie_get: one cookie out
  *          of a Cookie header; auth_phone_valid.
  *   db     sessions (cookie or bearer), their expiry, CSRF check on cookie
  *          writes, and what accounts a user may see.
@@ -40,6 +41,13 @@ int auth_password_acceptable(const char *password, char *why, size_t whylen);
 /* 32 hex chars of fresh random; 0 or -1. */
 int auth_token_new(char out[AUTH_TOKEN_HEX]);
 void auth_sha256_hex(const char *s, char out[AUTH_SHA256_HEX]);
+/* One-time sign-in codes (SMS): 6 uniformly random digits; 0 or -1. */
+#define AUTH_CODE_LEN 7
+int auth_code_new(char out[AUTH_CODE_LEN]);
+/* 1 when c is exactly 6 digits */
+int auth_code_valid(const char *c);
+/* What is stored of a code: SHA-256 hex of salt followed by the code. */
+void auth_code_hash(const char *salt, const char *code, char out[AUTH_SHA256_HEX]);
 /* Copies the value of cookie name out of a Cookie header; 0 found, -1 not. */
 int auth_cookie_get(const char *header, const char *name, char *out, size_t outlen);
 /* Mainland mobile (1 + 10 digits) or +CC digits, 6..20 digits: 1 or 0. */

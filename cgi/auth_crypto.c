@@ -126,6 +126,43 @@ auth_token_new(char out[AUTH_TOKEN_HEX])
 	return 0;
 }
 
+int
+auth_code_new(char out[AUTH_CODE_LEN])
+{
+	unsigned char b[4];
+	uint32_t v;
+
+	do {
+		if (RAND_bytes(b, sizeof b) != 1)
+			return -1;
+		v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	} while (v >= 4294000000u);	/* a multiple of 10^6: no modulo bias */
+	snprintf(out, AUTH_CODE_LEN, "%06u", (unsigned)(v % 1000000u));
+	OPENSSL_cleanse(b, sizeof b);
+	return 0;
+}
+
+int
+auth_code_valid(const char *c)
+{
+	size_t i;
+
+	for (i = 0; c[i]; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return 0;
+	return i == AUTH_CODE_LEN - 1;
+}
+
+void
+auth_code_hash(const char *salt, const char *code, char out[AUTH_SHA256_HEX])
+{
+	char s[64];
+
+	snprintf(s, sizeof s, "%s%s", salt, code);
+	auth_sha256_hex(s, out);
+	OPENSSL_cleanse(s, sizeof s);
+}
+
 void
 auth_sha256_hex(const char *s, char out[AUTH_SHA256_HEX])
 {

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include "cgi/api.h"
 #include "cgi/auth.h"
 #include "lib/config.h"
@@ -26,43 +25,6 @@
 #define SMS_RESEND_S 60			/* one code a minute per phone */
 #define SMS_PHONE_HOUR 5		/* codes an hour per phone */
 #define SMS_ADDR_HOUR 20		/* codes an hour per client address */
-
-/* six uniformly random digits; 0 or -1 */
-static int
-sms_code_new(char out[7])
-{
-	unsigned char b[4];
-	uint32_t v;
-
-	do {
-		if (RAND_bytes(b, sizeof b) != 1)
-			return -1;
-		v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-	} while (v >= 4294000000u);	/* a multiple of 10^6: no modulo bias */
-	snprintf(out, 7, "%06u", (unsigned)(v % 1000000u));
-	return 0;
-}
-
-static void
-sms_code_hash(const char *salt, const char *code, char out[AUTH_SHA256_HEX])
-{
-	char s[64];
-
-	snprintf(s, sizeof s, "%s%s", salt, code);
-	auth_sha256_hex(s, out);
-	OPENSSL_cleanse(s, sizeof s);
-}
-
-static int
-six_digits(const char *c)
-{
-	size_t i;
-
-	for (i = 0; c[i]; i++)
-		if (c[i] < '0' || c[i] > '9')
-			return 0;
-	return i == 6;
-}
 
 static void
 too_many(struct request *req, int64_t seconds, const char *what)
@@ -193,11 +155,11 @@ tenant_sms_code_send(struct request *req)
 		request_db_failed(req, db);
 		return;
 	}
-	if (sms_code_new(code) != 0 || auth_token_new(salt) != 0) {
+	if (auth_code_new(code) != 0 || auth_token_new(salt) != 0) {
 		response_error(req, 500, "internal_error", "no random numbers right now; try again");
 		return;
 	}
-	sms_code_hash(salt, code, hash);
+	auth_code_hash(salt, code, hash);
 	t.phone = phone;
 	t.addr = addr;
 	t.salt = salt;
@@ -256,7 +218,7 @@ check_in_tx(struct db *db, void *arg)
 		t->outcome = CODE_SPENT;
 		return 0;
 	}
-	sms_code_hash(salt, t->code, hash);
+	auth_code_hash(salt, t->code, hash);
 	if (!auth_equal(hash, stored)) {
 		if (db_exec(db, "UPDATE sms_codes SET tries = tries + 1 WHERE id = ?", "i", id) < 0)
 			return -1;
@@ -316,7 +278,7 @@ tenant_sms_signin(struct request *req)
 		response_error(req, 400, "invalid_parameter", "phone must be a phone number like 13800138000");
 		return;
 	}
-	if (!six_digits(code)) {
+	if (!auth_code_valid(code)) {
 		response_error(req, 400, "invalid_parameter", "code must be the 6 digits of the text message");
 		return;
 	}
@@ -490,7 +452,7 @@ tenant_wechat_bind(struct request *req)
 		response_error(req, 400, "invalid_parameter", "phone must be a phone number like 13800138000");
 		return;
 	}
-	if (!six_digits(sms)) {
+	if (!auth_code_valid(sms)) {
 		response_error(req, 400, "invalid_parameter", "sms_code must be the 6 digits of the text message");
 		return;
 	}

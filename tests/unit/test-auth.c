@@ -100,6 +100,37 @@ TEST(equal_compares_whole_strings)
 	CHECK_EQ_INT(auth_equal("", ""), 1);
 }
 
+TEST(sign_in_codes_are_six_digits_spread_over_all_digits)
+{
+	char c[AUTH_CODE_LEN];
+	int first[10] = { 0 }, all_seen = 1;
+
+	for (int i = 0; i < 2000; i++) {
+		CHECK_EQ_INT(auth_code_new(c), 0);
+		CHECK_EQ_INT(strlen(c), 6);
+		CHECK_EQ_INT(auth_code_valid(c), 1);
+		first[c[0] - '0']++;
+	}
+	for (int d = 0; d < 10; d++)
+		if (first[d] == 0)
+			all_seen = 0;
+	CHECK(all_seen);	/* a zero-padding or range bug leaves digits out */
+}
+
+TEST(sign_in_code_valid_and_hash)
+{
+	char h[AUTH_SHA256_HEX];
+
+	CHECK_EQ_INT(auth_code_valid("042137"), 1);
+	CHECK_EQ_INT(auth_code_valid("42137"), 0);
+	CHECK_EQ_INT(auth_code_valid("0421370"), 0);
+	CHECK_EQ_INT(auth_code_valid("04213a"), 0);
+	CHECK_EQ_INT(auth_code_valid(""), 0);
+	/* python3: hashlib.sha256(b"0123456789abcdef0123456789abcdef042137") */
+	auth_code_hash("0123456789abcdef0123456789abcdef", "042137", h);
+	CHECK_EQ_STR(h, "bda89ffc7d9a651ade8c9f2b02699f7998c55ce2db47427902b319301b8c263e");
+}
+
 int
 main(void)
 {
@@ -113,5 +144,7 @@ main(void)
 	RUN(cookie_get_finds_exact_name_only);
 	RUN(phone_valid_accepts_digits_and_plus);
 	RUN(equal_compares_whole_strings);
+	RUN(sign_in_codes_are_six_digits_spread_over_all_digits);
+	RUN(sign_in_code_valid_and_hash);
 	return unit_done();
 }
