@@ -16,6 +16,7 @@ tests_unit_test_auth_LDADD = cgi/libapi.a $(PREPAY_LIBS)
 
 tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh tests/integration/tenant-openapi.sh
 tenant_tests += tests/integration/tenant-signin.sh
+EXTRA_DIST += tests/e2e/tenant-signin.mjs
 integration_tests += $(tenant_tests)
 EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh tests/integration/tenant-openapi.py docs/tenant.md
 
