@@ -23,6 +23,9 @@ void health_ping(struct request *);
 /* cgi/pay.c: payment webhooks; the [wechatpay] settings, loaded once */
 struct pay_wechat;
 const struct pay_wechat *pay_wechat_config(struct request *);
+/* cgi/pay.c: the answer WeChat Pay reads, and the checks every notification starts with */
+void pay_notify_fail(struct request *, int status, const char *message);
+int pay_notify_verify(struct request *, const struct pay_wechat *, const char *what);
 void pay_wechat_notify(struct request *);
 struct pay_alipay;
 const struct pay_alipay *pay_alipay_config(struct request *);

@@ -62,8 +62,8 @@ pay_alipay_config(struct request *req)
 }
 
 /* WeChat Pay reads {"code":"FAIL","message":…} on a failure answer. */
-static void
-notify_fail(struct request *req, int status, const char *message)
+void
+pay_notify_fail(struct request *req, int status, const char *message)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -73,24 +73,22 @@ notify_fail(struct request *req, int status, const char *message)
 	cJSON_Delete(o);
 }
 
-/* POST /pay/wechat/notify */
-void
-pay_wechat_notify(struct request *req)
+/*
+ * The first steps of every WeChat Pay notification: configured, then the
+ * signature over the raw body by Wechatpay-Serial, fresh timestamp. Returns
+ * 0 when genuine; else answers (500, 401 or 413) and returns -1. A forged
+ * request leaves nothing but the security line.
+ */
+int
+pay_notify_verify(struct request *req, const struct pay_wechat *w, const char *what)
 {
-	const struct pay_wechat *w = pay_wechat_config(req);
 	struct wechat_signed sg;
-	struct wechat_notification *n;
-	struct wechat_transaction t;
-	struct pay_credit_result res;
 	enum wechat_verify v;
-	char err[256], *plain;
-	long plen;
-	struct db *db;
 
 	if (w == NULL || !w->can_verify) {
-		log_error("payments: a WeChat Pay notification arrived but %s", w ? w->problem : "[wechatpay] is broken");
-		notify_fail(req, 500, "not configured");
-		return;
+		log_error("payments: a WeChat Pay %s arrived but %s", what, w ? w->problem : "[wechatpay] is broken");
+		pay_notify_fail(req, 500, "not configured");
+		return -1;
 	}
 	sg.serial = request_header(req, "Wechatpay-Serial");
 	sg.signature = request_header(req, "Wechatpay-Signature");
@@ -99,18 +97,34 @@ pay_wechat_notify(struct request *req)
 	sg.body = req->body;
 	sg.body_len = req->body_len;
 	if ((v = wechat_verify(&w->keys, &sg, (int64_t)time(NULL))) != WECHAT_VERIFY_OK) {
-		/* the only trace a forged request leaves */
-		log_warn("security: WeChat Pay notification refused: %s (from %s, serial '%.64s', timestamp '%.20s',"
-		    " %zu bytes, request %s)", wechat_verify_strerror(v), req->remote_addr ? req->remote_addr : "-",
+		log_warn("security: WeChat Pay %s refused: %s (from %s, serial '%.64s', timestamp '%.20s',"
+		    " %zu bytes, request %s)", what, wechat_verify_strerror(v), req->remote_addr ? req->remote_addr : "-",
 		    sg.serial ? sg.serial : "", sg.timestamp ? sg.timestamp : "", req->body_len, req->request_id);
-		notify_fail(req, v == WECHAT_VERIFY_TOO_LARGE ? 413 : 401, wechat_verify_strerror(v));
-		return;
+		pay_notify_fail(req, v == WECHAT_VERIFY_TOO_LARGE ? 413 : 401, wechat_verify_strerror(v));
+		return -1;
 	}
+	return 0;
+}
+
+/* POST /pay/wechat/notify */
+void
+pay_wechat_notify(struct request *req)
+{
+	const struct pay_wechat *w = pay_wechat_config(req);
+	struct wechat_notification *n;
+	struct wechat_transaction t;
+	struct pay_credit_result res;
+	char err[256], *plain;
+	long plen;
+	struct db *db;
+
+	if (pay_notify_verify(req, w, "notification") != 0)
+		return;
 	n = xmalloc(sizeof *n);
 	plain = xmalloc(WECHAT_BODY_MAX + 1);
 	if (wechat_notification_parse(req->body, req->body_len, n, err, sizeof err) != 0) {
 		log_error("payments: a signed WeChat Pay notification does not parse: %s (request %s)", err, req->request_id);
-		notify_fail(req, 400, err);
+		pay_notify_fail(req, 400, err);
 		goto out;
 	}
 	if (strcmp(n->event_type, "TRANSACTION.SUCCESS") != 0 ||
@@ -126,12 +140,12 @@ pay_wechat_notify(struct request *req)
 		 * a failure answer keeps WeChat retrying until it is fixed */
 		log_error("security: signed WeChat Pay notification %s does not decrypt (tag mismatch): check [wechatpay]"
 		    " apiv3_key (request %s)", n->id, req->request_id);
-		notify_fail(req, 500, "cannot decrypt");
+		pay_notify_fail(req, 500, "cannot decrypt");
 		goto out;
 	}
 	if (wechat_transaction_parse(plain, (size_t)plen, &t, err, sizeof err) != 0) {
 		log_error("payments: WeChat Pay notification %s: the transaction does not parse: %s", n->id, err);
-		notify_fail(req, 400, err);
+		pay_notify_fail(req, 400, err);
 		goto out;
 	}
 	if ((db = request_db(req)) == NULL)

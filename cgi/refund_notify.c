@@ -16,54 +16,24 @@
 #include "payments/refund_store.h"
 #include "payments/wechat_client.h"
 
-static void
-refund_fail(struct request *req, int status, const char *message)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	cJSON_AddStringToObject(o, "code", "FAIL");
-	cJSON_AddStringToObject(o, "message", message);
-	response_json(req, status, o);
-	cJSON_Delete(o);
-}
-
 void
 pay_wechat_refund_notify(struct request *req)
 {
 	const struct pay_wechat *w = pay_wechat_config(req);
-	struct wechat_signed sg;
 	struct wechat_notification *n;
 	struct wechat_refund r;
 	struct refund_apply_result res;
-	enum wechat_verify v;
 	char err[256], *plain;
 	long plen;
 	struct db *db;
 
-	if (w == NULL || !w->can_verify) {
-		log_error("payments: a WeChat Pay refund notification arrived but %s", w ? w->problem :
-		    "[wechatpay] is broken");
-		refund_fail(req, 500, "not configured");
+	if (pay_notify_verify(req, w, "refund notification") != 0)
 		return;
-	}
-	sg.serial = request_header(req, "Wechatpay-Serial");
-	sg.signature = request_header(req, "Wechatpay-Signature");
-	sg.timestamp = request_header(req, "Wechatpay-Timestamp");
-	sg.nonce = request_header(req, "Wechatpay-Nonce");
-	sg.body = req->body;
-	sg.body_len = req->body_len;
-	if ((v = wechat_verify(&w->keys, &sg, (int64_t)time(NULL))) != WECHAT_VERIFY_OK) {
-		log_warn("security: WeChat Pay refund notification refused: %s (from %s, serial '%.64s', timestamp"
-		    " '%.20s', %zu bytes, request %s)", wechat_verify_strerror(v), req->remote_addr ? req->remote_addr : "-",
-		    sg.serial ? sg.serial : "", sg.timestamp ? sg.timestamp : "", req->body_len, req->request_id);
-		refund_fail(req, v == WECHAT_VERIFY_TOO_LARGE ? 413 : 401, wechat_verify_strerror(v));
-		return;
-	}
 	n = xmalloc(sizeof *n);
 	plain = xmalloc(WECHAT_BODY_MAX + 1);
 	if (wechat_notification_parse(req->body, req->body_len, n, err, sizeof err) != 0) {
 		log_error("payments: a signed refund notification does not parse: %s (request %s)", err, req->request_id);
-		refund_fail(req, 400, err);
+		pay_notify_fail(req, 400, err);
 		goto out;
 	}
 	if (strncmp(n->event_type, "REFUND.", 7) != 0 || (n->original_type[0] && strcmp(n->original_type, "refund") != 0)) {
@@ -77,12 +47,12 @@ pay_wechat_refund_notify(struct request *req)
 	if (plen < 0) {
 		log_error("security: signed refund notification %s does not decrypt (tag mismatch): check [wechatpay]"
 		    " apiv3_key (request %s)", n->id, req->request_id);
-		refund_fail(req, 500, "cannot decrypt");
+		pay_notify_fail(req, 500, "cannot decrypt");
 		goto out;
 	}
 	if (wechat_refund_parse(plain, (size_t)plen, &r, err, sizeof err) != 0) {
 		log_error("payments: refund notification %s: the refund does not parse: %s", n->id, err);
-		refund_fail(req, 400, err);
+		pay_notify_fail(req, 400, err);
 		goto out;
 	}
 	if ((db = request_db(req)) == NULL)
