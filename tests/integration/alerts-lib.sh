@@ -137,10 +137,11 @@ sb_post() { curl -s -X POST "http://127.0.0.1:$PORT/_sandbox/$1" >/dev/null; }
 # what the sandbox accepted: sb_count FILTER (jq select expression)
 sb_count() { sb messages | jq -s "[.[] | select($1)] | length"; }
 
-# the worker, once, on our site only, on the real clock
-work_once() { env -u PREPAY_NOW "$WORKER" -c "$T/alerts.conf" --once --site "$S" >"$T/worker.out" 2>"$T/worker.err"; }
+# the worker, once, on our site only, on the real clock; one thread, so
+# deliveries happen in queue order and the tests can read them in order
+work_once() { env -u PREPAY_NOW "$WORKER" -c "$T/alerts.conf" --once --threads 1 --site "$S" >"$T/worker.out" 2>"$T/worker.err"; }
 # the worker with an injected clock
-work_once_at() { PREPAY_NOW=$1 "$WORKER" -c "$T/alerts.conf" --once --site "$S" >"$T/worker.out" 2>"$T/worker.err"; }
+work_once_at() { PREPAY_NOW=$1 "$WORKER" -c "$T/alerts.conf" --once --threads 1 --site "$S" >"$T/worker.out" 2>"$T/worker.err"; }
 ctl() { "$CTL" -c "$T/alerts.conf" "$@"; }
 acc() { sql "SELECT a.id FROM accounts a JOIN sites s ON s.id = a.site_id WHERE s.code = '$S' AND a.code = '$1'"; }
 # debit ACCOUNT FEN: consumption through the ledger and the policy
