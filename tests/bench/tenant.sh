@@ -34,13 +34,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-ini() { awk -F' *= *' -v k="$1" '/^\[/ { s = $0 } s == "[database]" && $1 == k { print $2 }' "$PREPAY_CONF"; }
-{
-	echo "[client]"
-	for k in socket host port user password; do v=$(ini $k); [ -n "$v" ] && echo "$k = $v"; done
-	echo "database = $(ini name)"
-} >"$tmp/my.cnf"
-sql() { mariadb --defaults-file="$tmp/my.cnf" -N -B -e "$1"; }
+# the database as the config names it (password or password_file, relative paths)
+. "$(cd "$(dirname "$0")/../.." && pwd)/tests/integration/db-lib.sh"
+db_lib_init "$tmp"
 ctl() { "$builddir/prepayctl" -c "$PREPAY_CONF" "$@"; }
 
 # --- data -------------------------------------------------------------------------
