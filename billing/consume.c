@@ -89,22 +89,11 @@ dberr(struct cctx *x, const char *what)
 }
 
 static void
-fmt_utc(int64_t secs, char *buf, size_t len)
-{
-	int y, m, d;
-	int64_t day = tz_floor_div(secs, 86400), sod = secs - day * 86400;
-
-	tz_civil_from_days(day, &y, &m, &d);
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-	    (int)(sod % 60));
-}
-
-static void
 fmt_utc_ms(int64_t ms, char *buf, size_t len)
 {
 	char s[24];
 
-	fmt_utc(tz_floor_div(ms, 1000), s, sizeof s);
+	tz_format_utc(tz_floor_div(ms, 1000), s, sizeof s);
 	snprintf(buf, len, "%s.%03d", s, (int)(ms - tz_floor_div(ms, 1000) * 1000));
 }
 
@@ -579,8 +568,8 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 			    " the part's month %d", out[i].fen, out[i].period, p->period);
 		fen += out[i].fen;
 	}
-	fmt_utc(p->start, s, sizeof s);
-	fmt_utc(p->end, e, sizeof e);
+	tz_format_utc(p->start, s, sizeof s);
+	tz_format_utc(p->end, e, sizeof e);
 	if (p->band == RATE_BAND_SCHEDULE)
 		n = db_exec(x->db, "INSERT INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at,"
 		    " end_at, band, energy_milli, rated_nyuan, debit_fen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",

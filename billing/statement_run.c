@@ -42,17 +42,6 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-fmt_utc(int64_t secs, char *buf, size_t len)
-{
-	int y, m, d;
-	int64_t day = tz_floor_div(secs, 86400), sod = secs - day * 86400;
-
-	tz_civil_from_days(day, &y, &m, &d);
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-	    (int)(sod % 60));
-}
-
 static int64_t
 month_start_utc(const struct tz *z, int32_t period)
 {
@@ -226,7 +215,7 @@ balance_at(struct db *db, int64_t account_id, int64_t utc, int64_t *fen)
 	char when[24];
 	int rc;
 
-	fmt_utc(utc, when, sizeof when);
+	tz_format_utc(utc, when, sizeof when);
 	r = db_query(db, "SELECT balance_after_fen FROM ledger_entries WHERE account_id = ? AND created_at < ?"
 	    " ORDER BY created_at DESC, id DESC LIMIT 1", "is", account_id, when);
 	if (r == NULL)
@@ -256,8 +245,8 @@ load_ledger(struct run *R, char *err, size_t errlen)
 		char from[24], to[24];
 		int rc;
 
-		fmt_utc(s->from, from, sizeof from);
-		fmt_utc(s->to, to, sizeof to);
+		tz_format_utc(s->from, from, sizeof from);
+		tz_format_utc(s->to, to, sizeof to);
 		/* everything but usage and standing charges (their sum is what remains) */
 		r = db_query(R->db, "SELECT account_id, kind, amount_fen, counter_account, IFNULL(reference, ''),"
 		    " TIMESTAMPDIFF(SECOND, '1970-01-01', created_at), reason FROM ledger_entries"

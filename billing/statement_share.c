@@ -41,17 +41,6 @@ alloc_cmp(const void *a, const void *b)
 	return x->account_id < y->account_id ? -1 : x->account_id > y->account_id;
 }
 
-static void
-fmt_utc(int64_t secs, char *buf, size_t len)
-{
-	int y, m, d;
-	int64_t day = tz_floor_div(secs, 86400), sod = secs - day * 86400;
-
-	tz_civil_from_days(day, &y, &m, &d);
-	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
-	    (int)(sod % 60));
-}
-
 static int64_t
 month_start_utc(const struct tz *z, int32_t period)
 {
@@ -76,8 +65,8 @@ master_energy(struct db *db, int64_t meter_id, int64_t from, int64_t to, int64_t
 	int64_t e0, e1, breaks;
 	int rc;
 
-	fmt_utc(from, f, sizeof f);
-	fmt_utc(to, t, sizeof t);
+	tz_format_utc(from, f, sizeof f);
+	tz_format_utc(to, t, sizeof t);
 	if ((rc = db_query_int(db, &e0, "SELECT energy_milli FROM readings WHERE meter_id = ? AND read_at < ? AND"
 	    " verdict <> 'quarantined' ORDER BY read_at DESC LIMIT 1", "is", meter_id, f)) == -1)
 		return -1;

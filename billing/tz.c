@@ -570,3 +570,14 @@ tz_format_local(int64_t local, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60));
 }
+
+void
+tz_format_utc(int64_t utc, char *buf, size_t len)
+{
+	int y, m, d;
+	int64_t day = tz_floor_div(utc, 86400), sod = utc - day * 86400;
+
+	tz_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d", y, m, d, (int)(sod / 3600), (int)(sod / 60 % 60),
+	    (int)(sod % 60));
+}

@@ -54,5 +54,7 @@ int64_t tz_floor_div(int64_t a, int64_t b);
 int tz_parse_iso(const char *s, size_t len, int64_t *secs, int *has_offset);
 /* local seconds → "YYYY-MM-DDTHH:MM" (":SS" only when not zero) */
 void tz_format_local(int64_t local, char *buf, size_t len);
+/* UTC seconds → "YYYY-MM-DD HH:MM:SS", the form MariaDB DATETIME takes */
+void tz_format_utc(int64_t utc, char *buf, size_t len);
 
 #endif
