@@ -12,4 +12,5 @@ dist_schema_DATA += schema/011_refunds.sql
 dist_schema_DATA += schema/012_shares.sql
 dist_schema_DATA += schema/013_audit_request.sql
 dist_schema_DATA += schema/014_signin.sql
+dist_schema_DATA += schema/015_usage_hours.sql
 dist_schema_DATA += schema/016_wechat_pay.sql
