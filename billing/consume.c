@@ -12,6 +12,7 @@
 #include "billing/consume.h"
 #include "billing/ledger.h"
 #include "billing/policy_apply.h"
+#include "billing/usage_rollup.h"
 #include "lib/log.h"
 
 typedef __int128 i128;
@@ -536,6 +537,36 @@ band_priced(const struct cctx *x, int band, int64_t start, int64_t end)
 	return 1;
 }
 
+/*
+ * The part's hour in usage_hours (docs/tenant.md "Usage"), split over the
+ * bands as rating from the state before the part (pre) splits it.
+ */
+static enum consume_status
+rollup_add(struct cctx *x, const struct consume_reading *rd, const struct part *p, struct rate_state *pre,
+    int64_t rated_nyuan)
+{
+	struct rate_usage u = { p->start, p->end, p->energy_milli, p->band };
+	struct usage_split sp;
+	char err[300], hour[24];
+
+	if (usage_split_add(x->ctx, pre, &u, &sp, err, sizeof err) == -1)
+		return fail(x->res, CONSUME_INVALID, "usage rollup: %s", err);
+	tz_format_utc(usage_hour_of(p->start), hour, sizeof hour);
+	if (db_exec(x->db, "INSERT INTO usage_hours (account_id, energy, hour_at, meter_id, sharp_milli, peak_milli,"
+	    " flat_milli, valley_milli, unsplit_milli, rated_nyuan, sharp_nyuan, peak_nyuan, flat_nyuan, valley_nyuan)"
+	    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE"
+	    " sharp_milli = sharp_milli + VALUES(sharp_milli), peak_milli = peak_milli + VALUES(peak_milli),"
+	    " flat_milli = flat_milli + VALUES(flat_milli), valley_milli = valley_milli + VALUES(valley_milli),"
+	    " unsplit_milli = unsplit_milli + VALUES(unsplit_milli), rated_nyuan = rated_nyuan + VALUES(rated_nyuan),"
+	    " sharp_nyuan = sharp_nyuan + VALUES(sharp_nyuan), peak_nyuan = peak_nyuan + VALUES(peak_nyuan),"
+	    " flat_nyuan = flat_nyuan + VALUES(flat_nyuan), valley_nyuan = valley_nyuan + VALUES(valley_nyuan)",
+	    "issiiiiiiiiiii", x->account_id, x->energy, hour, rd->meter_id, sp.band_milli[0], sp.band_milli[1],
+	    sp.band_milli[2], sp.band_milli[3], sp.band_milli[4], rated_nyuan, sp.list_nyuan[0], sp.list_nyuan[1],
+	    sp.list_nyuan[2], sp.list_nyuan[3]) < 0)
+		return dberr(x, "cannot store the hourly usage");
+	return CONSUME_OK;
+}
+
 static enum consume_status
 post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at, int idx, const struct part *p)
 {
@@ -548,6 +579,7 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 	long long n;
 
 	struct acct_state *as = &x->as;
+	struct rate_state pre;
 
 	if (p->band != RATE_BAND_SCHEDULE && p->energy_milli > 0 && !band_priced(x, p->band, p->start, p->end))
 		return fail(x->res, CONSUME_INVALID, "tariff %s has no %s price: this meter's TOU registers cannot be"
@@ -559,6 +591,7 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 	} else if ((st = state_enter(x, p->period)) != CONSUME_OK)
 		return st;
 	before = rate_state_nyuan(&as->s);
+	pre = as->s;
 	if (rate_debit(x->ctx, &as->s, &u, out, 4, &nout, err, sizeof err) == -1)
 		return fail(x->res, CONSUME_INVALID, "%s", err);
 	as->dirty = 1;
@@ -583,6 +616,8 @@ post_part(struct cctx *x, const struct consume_reading *rd, const char *read_at,
 	if (n < 0)
 		return dberr(x, "cannot store the consumption");
 	id = db_insert_id(x->db);
+	if ((st = rollup_add(x, rd, p, &pre, rate_state_nyuan(&as->s) - before)) != CONSUME_OK)
+		return st;
 	x->res->rated_nyuan += rate_state_nyuan(&as->s) - before;
 	if (fen > 0) {
 		struct ledger_request rq;

@@ -43,3 +43,12 @@ unit_tests += tests/unit/test-share
 check_PROGRAMS += tests/unit/test-share
 tests_unit_test_share_SOURCES = tests/unit/test-share.c tests/unit/unit.h
 tests_unit_test_share_LDADD = $(STATEMENTS_LIBS)
+
+# the hourly usage rollup (docs/tenant.md "Usage"): its pure arithmetic,
+# written by consume.c, rebuilt by `prepayctl usage rebuild`
+billing_libstatements_a_SOURCES += billing/usage_rollup.c billing/usage_rollup.h
+prepayctl_SOURCES += tools/ctl_usage.c
+unit_tests += tests/unit/test-usage-rollup
+check_PROGRAMS += tests/unit/test-usage-rollup
+tests_unit_test_usage_rollup_SOURCES = tests/unit/test-usage-rollup.c tests/unit/unit.h
+tests_unit_test_usage_rollup_LDADD = $(STATEMENTS_LIBS)

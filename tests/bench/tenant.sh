@@ -8,7 +8,9 @@
 #      days of 15-minute rows, bulk SQL; the account's own month hourly);
 #   3. the page's transfer size and load time in Chromium (tests/bench/tenant-page.mjs).
 #   PREPAY_CONF=FILE PREPAY_BUILDDIR=DIR [BENCH_DURATION=10s] [BENCH_THREADS=8]
-#     [BENCH_METERS=300] [BENCH_DAYS=60] tests/bench/tenant.sh
+#     [BENCH_METERS=300] [BENCH_DAYS=60] [BENCH_RAW_METERS=300] [BENCH_RAW_DAYS=60]
+#     [BENCH_LOAD_ONLY=1: load the data and stop] tests/bench/tenant.sh
+#   full scale: BENCH_METERS=10000 BENCH_DAYS=365 BENCH_RAW_METERS=100 BENCH_RAW_DAYS=365
 set -u
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${PREPAY_BUILDDIR:-.}
@@ -40,40 +42,108 @@ db_lib_init "$tmp"
 ctl() { "$builddir/prepayctl" -c "$PREPAY_CONF" "$@"; }
 
 # --- data -------------------------------------------------------------------------
-site=bench$(date +%s | tail -c 7)
-cat >"$tmp/park.json" <<PARK
-{ "version": 1, "sites": [ { "code": "$site", "name": "bench", "timezone": "Asia/Shanghai",
-  "tenants": [ { "code": "t1", "name": "bench tenant" }, { "code": "big", "name": "the rest of the park" } ],
-  "accounts": [ { "code": "a1", "tenant": "t1", "energy": "electricity" }, { "code": "big", "tenant": "big", "energy": "electricity" } ] } ] }
-PARK
-ctl park import "$tmp/park.json" >/dev/null || exit 1
-ctl tariff import "$srcdir/docs/tariffs/jiangsu-industrial-tou.json" --site "$site" --code tou >/dev/null
-ctl tariff assign "$site/a1" "$site/tou" >/dev/null
-A=$(sql "SELECT a.id FROM accounts a JOIN sites s ON s.id = a.site_id WHERE s.code = '$site' AND a.code = 'a1'")
-B=$(sql "SELECT a.id FROM accounts a JOIN sites s ON s.id = a.site_id WHERE s.code = '$site' AND a.code = 'big'")
+# The park as the system holds it after BENCH_DAYS days of 15-minute readings of
+# BENCH_METERS meters: the hourly rollup (usage_hours, what the usage query
+# reads) for every meter, raw consumption rows for the bench account's meter
+# and for BENCH_RAW_METERS × BENCH_RAW_DAYS of the others (the full raw set,
+# ~35,000 rows per meter-year, is ~50 GB at 10,000 meters). The site code
+# names the scale: a second run finds it loaded and skips loading (an
+# interrupted load resumes account by account). Drop it by dropping the
+# bench's database.
+raw_meters=${BENCH_RAW_METERS:-$((meters < 300 ? meters : 300))}
+raw_days=${BENCH_RAW_DAYS:-$((days < 60 ? days : 60))}
+[ "$raw_meters" -le "$meters" ] && [ "$raw_days" -le "$days" ] ||
+    { echo "tenant.sh: BENCH_RAW_METERS/BENCH_RAW_DAYS must not exceed BENCH_METERS/BENCH_DAYS" >&2; exit 2; }
+per_account=100		# meters per account of the rest of the park
+naccounts=$(( (meters + per_account - 1) / per_account ))
+site=bu${meters}x${days}r${raw_meters}x${raw_days}
 S=$(sql "SELECT id FROM sites WHERE code = '$site'")
-phone=17$(printf '%09d' $(( $(date +%s) % 1000000000 )))
+if [ -z "$S" ]; then
+	# the data ends at the start of this local month: the month before is the one read
+	t_end=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date +%Y-%m-01)" +%s)
+	{
+		printf '{ "version": 1, "sites": [ { "code": "%s", "name": "bench end=%s", "timezone": "Asia/Shanghai",\n' "$site" "$t_end"
+		printf '  "tenants": [ { "code": "t1", "name": "bench tenant" }'
+		for i in $(seq 1 "$naccounts"); do printf ', { "code": "p%d", "name": "park tenant %d" }' "$i" "$i"; done
+		printf ' ],\n  "accounts": [ { "code": "a1", "tenant": "t1", "energy": "electricity" }'
+		for i in $(seq 1 "$naccounts"); do printf ', { "code": "p%d", "tenant": "p%d", "energy": "electricity" }' "$i" "$i"; done
+		printf ' ] } ] }\n'
+	} >"$tmp/park.json"
+	ctl park import "$tmp/park.json" >/dev/null || exit 1
+	ctl tariff import "$srcdir/docs/tariffs/jiangsu-industrial-tou.json" --site "$site" --code tou >/dev/null || exit 1
+	ctl tariff assign "$site/a1" "$site/tou" >/dev/null || exit 1
+	S=$(sql "SELECT id FROM sites WHERE code = '$site'")
+	A=$(sql "SELECT a.id FROM accounts a WHERE a.site_id = $S AND a.code = 'a1'")
+	sql "INSERT INTO meters (site_id, code, profile, account_id) VALUES ($S, 'm-a1', 'chint-ddsu666', $A)"
+	# meter seq belongs to account p{(seq - 1) / 100 + 1}
+	sql "INSERT INTO meters (site_id, code, profile, account_id) SELECT $S, CONCAT('m', q.seq), 'chint-ddsu666', a.id
+	     FROM seq_1_to_$((meters - 1)) q JOIN accounts a ON a.site_id = $S AND a.code = CONCAT('p', (q.seq - 1) DIV $per_account + 1)
+	     ORDER BY q.seq"
+fi
+t_end=$(sql "SELECT SUBSTRING(name, 11) FROM sites WHERE id = $S")
+t_begin=$((t_end - days * 86400))
+A=$(sql "SELECT a.id FROM accounts a WHERE a.site_id = $S AND a.code = 'a1'")
+MA=$(sql "SELECT id FROM meters WHERE site_id = $S AND code = 'm-a1'")
+hours=$((days * 24))
+if [ "$(sql "SELECT COUNT(*) FROM sites WHERE id = $S AND name LIKE 'bench end=%'")" = 1 ] &&
+   [ "$(sql "SELECT COUNT(*) FROM usage_hours WHERE account_id = $A")" = 0 ]; then
+	t_load=$(date +%s.%N)
+	echo "loading $site: $meters meters x $days days hourly rollup, raw 15-minute rows for the bench account and $raw_meters x $raw_days days"
+	# local hour h (the data starts at a local midnight) → the tariff's workday band (0 sharp .. 3 valley)
+	band="CASE WHEN (h.seq % 24) < 8 THEN 3 WHEN (h.seq % 24) < 11 OR (h.seq % 24) BETWEEN 17 AND 21 THEN 1 ELSE 2 END"
+	for k in $(seq 1 "$naccounts"); do
+		P=$(sql "SELECT id FROM accounts WHERE site_id = $S AND code = 'p$k'")
+		[ "$(sql "SELECT COUNT(*) FROM usage_hours WHERE account_id = $P LIMIT 1")" = 0 ] || continue
+		# 4 readings of 250 Wh an hour; list price 0.6523 yuan/kWh flat, peak 1.0826, valley 0.2812
+		sql "INSERT INTO usage_hours (account_id, energy, hour_at, meter_id, peak_milli, flat_milli, valley_milli,
+		       rated_nyuan, peak_nyuan, flat_nyuan, valley_nyuan)
+		     SELECT $P, 'electricity', FROM_UNIXTIME($t_begin + h.seq * 3600), m.id,
+		       IF($band = 1, 1000, 0), IF($band = 2, 1000, 0), IF($band = 3, 1000, 0),
+		       CASE $band WHEN 1 THEN 1082600000 WHEN 2 THEN 652300000 ELSE 281200000 END,
+		       IF($band = 1, 1082600000, 0), IF($band = 2, 652300000, 0), IF($band = 3, 281200000, 0)
+		     FROM seq_0_to_$((hours - 1)) h JOIN meters m ON m.account_id = $P ORDER BY h.seq, m.id" || exit 1
+		[ $((k % 10)) = 0 ] && printf '  %d/%d accounts, %.0f s\n' "$k" "$naccounts" "$(echo "$(date +%s.%N) - $t_load" | bc)"
+	done
+	t_roll=$(date +%s.%N)
+	# raw rows of the first raw_meters - 1 park meters, 10 meters a statement
+	for lo in $(seq 1 10 $((raw_meters - 1))); do
+		[ "$(sql "SELECT COUNT(*) FROM consumption c JOIN meters m ON m.id = c.meter_id WHERE m.site_id = $S AND m.code = 'm$lo'")" = 0 ] || continue
+		sql "INSERT INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at, end_at, band,
+		       energy_milli, rated_nyuan, debit_fen)
+		     SELECT m.id, FROM_UNIXTIME($t_end - 86400 * $raw_days + q.seq * 900 + 900), 0, m.account_id, 'electricity',
+		       DATE_FORMAT(FROM_UNIXTIME($t_end - 86400 * $raw_days + q.seq * 900) + INTERVAL 8 HOUR, '%Y%m'),
+		       FROM_UNIXTIME($t_end - 86400 * $raw_days + q.seq * 900),
+		       FROM_UNIXTIME($t_end - 86400 * $raw_days + q.seq * 900 + 900), NULL, 250, 163075000, 0
+		     FROM meters m JOIN seq_0_to_$((raw_days * 96 - 1)) q
+		     WHERE m.site_id = $S AND m.code IN ($(seq -s, -f "'m%g'" "$lo" $((lo + 9 < raw_meters - 1 ? lo + 9 : raw_meters - 1))))
+		     ORDER BY m.id, q.seq" || exit 1
+	done
+	# the bench account: every 15-minute row (rated at 0.6523 yuan/kWh), its rollup by `usage rebuild`
+	sql "INSERT IGNORE INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at, end_at, band,
+	       energy_milli, rated_nyuan, debit_fen)
+	     SELECT $MA, FROM_UNIXTIME($t_begin + q.seq * 900 + 900), 0, $A, 'electricity',
+	       DATE_FORMAT(FROM_UNIXTIME($t_begin + q.seq * 900) + INTERVAL 8 HOUR, '%Y%m'),
+	       FROM_UNIXTIME($t_begin + q.seq * 900), FROM_UNIXTIME($t_begin + q.seq * 900 + 900), NULL,
+	       250 + q.seq % 7 * 25, (250 + q.seq % 7 * 25) * 652300, 0
+	     FROM seq_0_to_$((days * 96 - 1)) q ORDER BY q.seq" || exit 1
+	t_raw=$(date +%s.%N)
+	ctl usage rebuild --account "$site/a1" || exit 1
+	printf 'loaded in %.0f s (rollup %.0f s, raw rows %.0f s, rebuild %.0f s)\n' "$(echo "$(date +%s.%N) - $t_load" | bc)" \
+	    "$(echo "$t_roll - $t_load" | bc)" "$(echo "$t_raw - $t_roll" | bc)" "$(echo "$(date +%s.%N) - $t_raw" | bc)"
+else
+	echo "$site: already loaded, not loading again"
+fi
+phone=17$(printf '%09d' $(( $(date +%s%N) / 1000 % 1000000000 )))
 printf 'bench-pass-1\n' >"$tmp/pw"
 ctl user add --tenant "$site/t1" --phone "$phone" --password-file "$tmp/pw" >/dev/null || exit 1
-month_start=$(TZ=Asia/Shanghai date -d "$(date +%Y-%m-01) -1 month" +%s)
-t0=$(( month_start ))
-echo "loading: the account's month of hourly rows, and $meters meters x $days days of 15-minute rows around it"
-sql "INSERT INTO meters (site_id, code, profile, account_id) VALUES ($S, 'm-a1', 'chint-ddsu666', $A)"
-MA=$(sql "SELECT id FROM meters WHERE site_id = $S AND code = 'm-a1'")
-sql "INSERT INTO meters (site_id, code, profile, account_id) SELECT $S, CONCAT('m', seq), 'chint-ddsu666', $B FROM seq_1_to_$meters"
-t_load=$(date +%s.%N)
-sql "INSERT INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at, end_at, band, energy_milli, rated_nyuan, debit_fen)
-     SELECT $MA, FROM_UNIXTIME($t0 + seq * 3600 + 3600), 0, $A, 'electricity',
-       DATE_FORMAT(FROM_UNIXTIME($t0 + seq * 3600) + INTERVAL 8 HOUR, '%Y%m'),
-       FROM_UNIXTIME($t0 + seq * 3600), FROM_UNIXTIME($t0 + seq * 3600 + 3600), NULL, 1000 + seq % 7 * 100, 700000000, 0
-     FROM seq_0_to_$((31 * 24 - 1))"
-sql "INSERT INTO consumption (meter_id, read_at, part, account_id, energy, period, start_at, end_at, band, energy_milli, rated_nyuan, debit_fen)
-     SELECT m.id, FROM_UNIXTIME($t0 - 86400 * 15 + q.seq * 900 + 900), 0, $B, 'electricity',
-       DATE_FORMAT(FROM_UNIXTIME($t0 - 86400 * 15 + q.seq * 900) + INTERVAL 8 HOUR, '%Y%m'),
-       FROM_UNIXTIME($t0 - 86400 * 15 + q.seq * 900), FROM_UNIXTIME($t0 - 86400 * 15 + q.seq * 900 + 900), NULL, 250, 175000000, 0
-     FROM meters m JOIN seq_0_to_$((days * 96 - 1)) q WHERE m.site_id = $S AND m.account_id = $B"
-rows=$(sql "SELECT COUNT(*) FROM consumption")
-printf 'consumption table: %s rows (loaded in %.0f s)\n' "$rows" "$(echo "$(date +%s.%N) - $t_load" | bc)"
+sql "SELECT table_name, table_rows, ROUND(data_length / 1048576), ROUND(index_length / 1048576)
+     FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name IN ('usage_hours', 'consumption')" |
+    while read -r t n d i; do printf '%-12s ~%s rows (estimate), data %s MiB, indexes %s MiB\n' "$t" "$n" "$d" "$i"; done
+printf 'usage_hours of %s: %s rows; its consumption rows: %s\n' "$site" \
+    "$(sql "SELECT COUNT(*) FROM usage_hours u JOIN accounts a ON a.id = u.account_id WHERE a.site_id = $S")" \
+    "$(sql "SELECT COUNT(*) FROM consumption c JOIN meters m ON m.id = c.meter_id WHERE m.site_id = $S")"
+t0=$(TZ=Asia/Shanghai date -d "$(TZ=Asia/Shanghai date -d "@$((t_end - 86400))" +%Y-%m-01)" +%s)
+[ "${BENCH_LOAD_ONLY:-0}" = 1 ] && exit 0
 
 # --- servers ----------------------------------------------------------------------
 "$builddir/prepay-api" -c "$PREPAY_CONF" -s "$tmp/api.sock" -t "$threads" 2>"$tmp/api.log" &
@@ -91,7 +161,7 @@ token=$(curl -sf -H 'Content-Type: application/json' -d "{\"phone\":\"$phone\",\
     "http://127.0.0.1:$api_port/api/v1/session" | jq -r .token)
 [ -n "$token" ] && [ "$token" != null ] || { echo "tenant.sh: cannot sign in" >&2; exit 1; }
 H="Authorization: Bearer $token"
-from=$(date -u -d "@$t0" +%FT%TZ) to=$(date -u -d "@$((t0 + 31 * 86400))" +%FT%TZ)
+from=$(date -u -d "@$t0" +%FT%TZ) to=$(date -u -d "@$t_end" +%FT%TZ)
 usage="http://127.0.0.1:$api_port/api/v1/accounts/$A/usage?from=$from&to=$to&step=hour"
 n=$(curl -sf -H "$H" "$usage" | jq '.current.buckets | length')
 echo "usage answer: $n hourly buckets, $(curl -sf -H "$H" "$usage" | wc -c) bytes"
