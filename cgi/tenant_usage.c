@@ -1,13 +1,14 @@
 /*
- * Usage and insights from the tenant's own consumption rows (docs/tenant.md):
+ * Usage and insights from the tenant's own hourly rollup (usage_hours,
+ * docs/tenant.md "Usage"):
  *   GET /api/v1/accounts/{account}/usage?from&to&step=hour|day|month&energy
  *   GET /api/v1/accounts/{account}/insights?days&shift_pct
  *
- * Buckets are local to the site's zone. A row without a band register is
- * split over the TOU bands by the account's tariff schedule (rate_add, the
- * statements' code); without a tariff it counts as "unsplit". Cost is what
- * was rated (consumption.rated_nyuan), so a month's buckets add up to the
- * charges of its statement before standing charges.
+ * Buckets are local to the site's zone, built from UTC hours. The band
+ * split is the one the rating made when the reading was posted; cost is
+ * what was rated (consumption.rated_nyuan), so a month's buckets add up to
+ * the charges of its statement before standing charges. No consumption
+ * scan and no rating per request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "cgi/auth.h"
 #include "billing/rate.h"
 #include "billing/tariff_store.h"
+#include "billing/usage_rollup.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 
@@ -62,64 +64,32 @@ series_free(struct series *s)
 		free(s->meter_milli[i]);
 }
 
-/* The local billing month (yyyymm) of a UTC instant. */
-static int64_t
-period_of(const struct tz *z, int64_t utc)
-{
-	int y, m, d;
-
-	tz_civil_from_days(tz_floor_div(utc + tz_offset_at(z, utc, NULL, NULL), 86400), &y, &m, &d);
-	return (int64_t)y * 100 + m;
-}
-
-/* Σ over versions and tiers of one band's cells */
-static void
-cells_sum(const struct rate_result *r, int64_t milli[4], int64_t nyuan[4])
-{
-	for (int b = 0; b < 4; b++) {
-		milli[b] = nyuan[b] = 0;
-		for (int v = 0; v < r->nversions; v++)
-			for (int t = 0; t < TARIFF_MAX_TIERS; t++) {
-				milli[b] += r->cell[v][b][t].energy_milli;
-				nyuan[b] += r->cell[v][b][t].amount_nyuan;
-			}
-	}
-}
-
-/* Reads [from, to) of the account's consumption of energy into s. 0 or -1 (database). */
+/* Reads the account's hours of energy in [from, to) into s: every hour the
+ * range touches (the rollup's resolution). 0 or -1 (database). */
 static int
 series_fill(struct db *db, int64_t account_id, const char *energy, int64_t from, int64_t to, int step,
-    const struct tz *z, struct rate_ctx *ctx, struct series *s)
+    const struct tz *z, struct series *s)
 {
 	struct db_rows *rows;
-	struct rate_state st;
-	struct rate_result *rr = NULL;
 	int64_t cur_meter = 0;
 	int mi = -1, r;
-	char err[256];
 
-	/* the period bounds let the (period, account_id) index do the work */
-	rows = db_query_stream(db, "SELECT c.meter_id, m.code, TIMESTAMPDIFF(SECOND, '1970-01-01', c.start_at), "
-	    "TIMESTAMPDIFF(SECOND, '1970-01-01', c.end_at), "
-	    "COALESCE(c.band, -1), c.energy_milli, c.rated_nyuan FROM consumption c JOIN meters m ON m.id = c.meter_id "
-	    "WHERE c.account_id = ? AND c.energy = ? AND c.period BETWEEN ? AND ? AND c.start_at >= FROM_UNIXTIME(?) "
-	    "AND c.start_at < FROM_UNIXTIME(?) ORDER BY c.meter_id, c.start_at", "isiiii", account_id, energy,
-	    period_of(z, from - 86400), period_of(z, to + 86400), from, to);
+	/* the primary key's range: (account, energy, hour) */
+	rows = db_query(db, "SELECT u.meter_id, m.code, TIMESTAMPDIFF(SECOND, '1970-01-01', u.hour_at), u.sharp_milli,"
+	    " u.peak_milli, u.flat_milli, u.valley_milli, u.unsplit_milli, u.rated_nyuan, u.sharp_nyuan, u.peak_nyuan,"
+	    " u.flat_nyuan, u.valley_nyuan FROM usage_hours u JOIN meters m ON m.id = u.meter_id"
+	    " WHERE u.account_id = ? AND u.energy = ? AND u.hour_at >= FROM_UNIXTIME(?) AND u.hour_at < FROM_UNIXTIME(?)"
+	    " ORDER BY u.meter_id, u.hour_at", "isii", account_id, energy, usage_hour_of(from), to);
 	if (rows == NULL)
 		return -1;
 	while ((r = db_rows_next(rows)) == 1) {
-		int64_t meter = db_rows_int(rows, 0), start = db_rows_int(rows, 2), end = db_rows_int(rows, 3);
-		int64_t band = db_rows_int(rows, 4), milli = db_rows_int(rows, 5), nyuan = db_rows_int(rows, 6);
-		int64_t local = start + tz_offset_at(z, start, NULL, NULL), key = usage_bucket_key(local, step) - s->first_key;
-		int64_t split[NBANDS] = { 0 }, split_ny[NBANDS] = { 0 };
+		int64_t meter = db_rows_int(rows, 0), hour = db_rows_int(rows, 2), milli = 0, nyuan = db_rows_int(rows, 8);
+		int64_t local = hour + tz_offset_at(z, hour, NULL, NULL), key = usage_bucket_key(local, step) - s->first_key;
 
 		if (key < 0 || key >= s->n)
 			continue;
 		if (meter != cur_meter) {
 			cur_meter = meter;
-			memset(&st, 0, sizeof st);
-			rate_result_free(rr);
-			rr = ctx != NULL ? rate_result_new() : NULL;
 			mi = -1;
 			if (s->nmeters < USAGE_MAX_METERS) {
 				mi = s->nmeters++;
@@ -128,36 +98,20 @@ series_fill(struct db *db, int64_t account_id, const char *energy, int64_t from,
 				s->meter_milli[mi] = xcalloc((size_t)s->n, sizeof(int64_t));
 			}
 		}
-		if (band >= 0 && band < 4)
-			split[band] = milli;
-		else if (rr != NULL) {
-			struct rate_usage ru = { start, end, milli, RATE_BAND_SCHEDULE };
-			int64_t m0[4], n0[4], m1[4], n1[4];
-
-			cells_sum(rr, m0, n0);
-			if (rate_add(ctx, &st, &ru, rr, err, sizeof err) == 0) {
-				cells_sum(rr, m1, n1);
-				for (int b = 0; b < 4; b++) {
-					split[b] = m1[b] - m0[b];
-					split_ny[b] = n1[b] - n0[b];
-				}
-			} else
-				split[4] = milli;
-		} else
-			split[4] = milli;
+		for (int b = 0; b < NBANDS; b++) {
+			s->band_milli[key][b] += db_rows_int(rows, 3 + b);
+			milli += db_rows_int(rows, 3 + b);
+		}
+		for (int b = 0; b < 4; b++)
+			s->band_nyuan[b] += db_rows_int(rows, 9 + b);
 		s->energy_milli[key] += milli;
 		s->cost_nyuan[key] += nyuan;
 		s->total_milli += milli;
 		s->total_nyuan += nyuan;
-		for (int b = 0; b < NBANDS; b++) {
-			s->band_milli[key][b] += split[b];
-			s->band_nyuan[b] += split_ny[b];
-		}
 		if (mi >= 0)
 			s->meter_milli[mi][key] += milli;
 		s->hour_milli[tz_floor_div(local, 3600) - tz_floor_div(local, 86400) * 24] += milli;
 	}
-	rate_result_free(rr);
 	db_rows_free(rows);
 	return r < 0 ? -1 : 0;
 }
@@ -178,7 +132,7 @@ struct usage_env {
 
 static int
 usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t site_id, const char *energy,
-    struct usage_env *e)
+    int with_ctx, struct usage_env *e)
 {
 	const struct calendar *cal;
 	struct tariff_terms terms;
@@ -203,7 +157,7 @@ usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t s
 		request_db_failed(req, db);
 		return -1;
 	}
-	if (r == 1 && (e->ctx = tariff_store_ctx(e->store, db, terms.doc_id, site_id, &terms.ov, err, sizeof err)) == NULL)
+	if (r == 1 && with_ctx && (e->ctx = tariff_store_ctx(e->store, db, terms.doc_id, site_id, &terms.ov, err, sizeof err)) == NULL)
 		log_warn("usage: account %lld: no rating context (%s); bands unsplit", (long long)account_id, err);
 	if (r == 1)
 		snprintf(e->tariff, sizeof e->tariff, "%s", terms.code);
@@ -298,7 +252,7 @@ tenant_usage(struct request *req)
 	}
 	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
 		return;
-	if (usage_env_load(req, db, account_id, site_id, energy, &env) != 0) {
+	if (usage_env_load(req, db, account_id, site_id, energy, 0, &env) != 0) {
 		usage_env_free(&env);
 		return;
 	}
@@ -316,8 +270,8 @@ tenant_usage(struct request *req)
 	series_init(&cur, k0, (int)(k1 - k0 + 1));
 	/* the period before, of the same length, bucketed the same way */
 	series_init(&prev, usage_bucket_key(lfrom - span, step), (int)(k1 - k0 + 1));
-	if (series_fill(db, account_id, energy, from, to, step, env.z, env.ctx, &cur) != 0 ||
-	    series_fill(db, account_id, energy, from - span, from, step, env.z, env.ctx, &prev) != 0) {
+	if (series_fill(db, account_id, energy, from, to, step, env.z, &cur) != 0 ||
+	    series_fill(db, account_id, energy, from - span, from, step, env.z, &prev) != 0) {
 		series_free(&cur);
 		series_free(&prev);
 		usage_env_free(&env);
@@ -376,7 +330,7 @@ tenant_insights(struct request *req)
 
 	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
 		return;
-	if (usage_env_load(req, db, account_id, site_id, "electricity", &env) != 0) {
+	if (usage_env_load(req, db, account_id, site_id, "electricity", 1, &env) != 0) {
 		usage_env_free(&env);
 		return;
 	}
@@ -387,7 +341,7 @@ tenant_insights(struct request *req)
 		from = now - days * 86400;
 	series_init(&s, kend - days, (int)days);
 	if (series_fill(db, account_id, "electricity", from, now - (lnow - usage_bucket_start(kend, USAGE_DAY)), USAGE_DAY,
-	    env.z, env.ctx, &s) != 0) {
+	    env.z, &s) != 0) {
 		series_free(&s);
 		usage_env_free(&env);
 		request_db_failed(req, db);
