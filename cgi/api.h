@@ -34,6 +34,8 @@ void pay_alipay_notify(struct request *);
 void pay_wechat_refund_notify(struct request *);
 /* cgi/topup.c */
 void topup_create(struct request *);
+struct auth_user;
+void topup_create_as(struct request *, const struct auth_user *);
 void topup_get(struct request *);
 
 /* cgi/tenant_*.c: the tenant API (docs/tenant.md); cgi/auth.h has sessions */

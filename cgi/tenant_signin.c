@@ -380,11 +380,14 @@ out:
 	return rc;
 }
 
-/* a bearer session for user_id, answered 201 */
+/*
+ * A bearer session for user_id, answered 201. It remembers openid: a JSAPI
+ * top-up pays as this WeChat user, and unbinding it ends the session.
+ */
 static void
-wx_session(struct request *req, struct db *db, int64_t user_id, const char *how)
+wx_session(struct request *req, struct db *db, int64_t user_id, const char *openid, const char *how)
 {
-	char token[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX], name[129] = "", phone[33] = "";
+	char token[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX], name[129] = "", phone[33] = "", hash[AUTH_SHA256_HEX];
 	int64_t tenant_id = 0;
 	struct db_rows *rows;
 	int max_age, r;
@@ -407,6 +410,13 @@ wx_session(struct request *req, struct db *db, int64_t user_id, const char *how)
 		request_db_failed(req, db);
 		return;
 	}
+	auth_sha256_hex(token, hash);
+	if (db_exec(db, "UPDATE sessions SET wechat_openid = ? WHERE token_hash = ?", "ss", openid, hash) != 1 ||
+	    db_exec(db, "UPDATE wechat_bindings SET last_used_at = UTC_TIMESTAMP(6) WHERE openid = ?", "s", openid) < 0) {
+		OPENSSL_cleanse(token, sizeof token);
+		request_db_failed(req, db);
+		return;
+	}
 	log_info("user %lld signed in by WeChat (%s) from %s", (long long)user_id, how,
 	    req->remote_addr ? req->remote_addr : "-");
 	tenant_session_answer(req, db, user_id, tenant_id, name, phone, 1, token, csrf, max_age);
@@ -425,8 +435,10 @@ tenant_wechat_signin(struct request *req)
 		return;
 	if ((db = request_db(req)) == NULL)
 		return;
+	/* '' is a binding made before appids were kept: the appid configured now */
 	r = db_query_int(db, &user_id, "SELECT b.user_id FROM wechat_bindings b JOIN users u ON u.id = b.user_id "
-	    "WHERE b.openid = ? AND u.role = 'tenant' AND u.disabled = 0", "s", openid);
+	    "WHERE b.openid = ? AND b.appid IN (?, '') AND u.role = 'tenant' AND u.disabled = 0", "ss", openid,
+	    config_str(server_config(req), "wechat", "appid"));
 	if (r < 0) {
 		request_db_failed(req, db);
 		return;
@@ -436,7 +448,7 @@ tenant_wechat_signin(struct request *req)
 		    "(POST /api/v1/session/sms-code, then POST /api/v1/session/wechat/bind with a new wx.login code)");
 		return;
 	}
-	wx_session(req, db, user_id, "openid");
+	wx_session(req, db, user_id, openid, "openid");
 }
 
 void
@@ -472,8 +484,9 @@ tenant_wechat_bind(struct request *req)
 	if (tenant_sms_code_check(req, db, phone, sms, &user_id) != 1)
 		return;
 	/* the unique openid decides a race between two binds */
-	n = db_exec(db, "INSERT IGNORE INTO wechat_bindings (openid, user_id, remote_addr) VALUES (?, ?, ?)", "sis",
-	    openid, user_id, req->remote_addr ? req->remote_addr : "");
+	n = db_exec(db, "INSERT IGNORE INTO wechat_bindings (openid, appid, user_id, remote_addr) VALUES (?, ?, ?, ?)",
+	    "ssis", openid, config_str(server_config(req), "wechat", "appid"), user_id,
+	    req->remote_addr ? req->remote_addr : "");
 	if (n < 0) {
 		request_db_failed(req, db);
 		return;
@@ -484,5 +497,5 @@ tenant_wechat_bind(struct request *req)
 		return;
 	}
 	log_info("openid bound to user %lld after an SMS check of %s", (long long)user_id, phone);
-	wx_session(req, db, user_id, "bound");
+	wx_session(req, db, user_id, openid, "bound");
 }

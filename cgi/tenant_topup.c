@@ -2,7 +2,9 @@
  * Top-ups of the tenant's own accounts (docs/tenant.md, docs/payments.md).
  * The order itself is the payments code (cgi/topup.c); these routes put
  * the session and the account scope in front of it:
- *   POST /api/v1/accounts/{account}/topups                {amount_fen, channel, openid?}
+ *   POST /api/v1/accounts/{account}/topups                {amount_fen, channel}
+ *        (wechat_jsapi pays as the session's bound WeChat user; an openid
+ *        in the body must be that one)
  *   GET  /api/v1/accounts/{account}/topups                the latest orders
  *   GET  /api/v1/accounts/{account}/topups/{out_trade_no} one order (asks the provider while unpaid)
  */
@@ -19,8 +21,8 @@ tenant_topup_create(struct request *req)
 
 	if (tenant_begin(req, &u, &db, &account_id, &site_id) != 0)
 		return;
-	/* topup_create reads "account", the path parameter here */
-	topup_create(req);
+	/* topup_create_as reads "account", the path parameter here */
+	topup_create_as(req, &u);
 }
 
 void

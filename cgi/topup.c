@@ -10,6 +10,7 @@
 #include <time.h>
 #include <openssl/rand.h>
 #include "cgi/api.h"
+#include "cgi/auth.h"
 #include "lib/log.h"
 #include "lib/money.h"
 #include "payments/alipay_client.h"
@@ -23,7 +24,9 @@
  * moves nothing until a verified provider notification or query credits
  * it, and its out_trade_no carries 32 random bits. Signed-in tenants use
  * /api/v1/accounts/{account}/topups (cgi/tenant_topup.c), which checks the
- * session and the account; the admin console will add its own.
+ * session and the account; the admin console will add its own. A JSAPI
+ * order is the exception: it pays as a WeChat user, so it needs a session
+ * and pays as the openid bound to it (topup_payer), on either route.
  */
 static void
 format_expire(int ttl_s, char *out, size_t outlen)
@@ -48,7 +51,7 @@ topup_place_wechat(struct request *req, const struct pay_wechat *w, struct db *d
 	int rc = -1;
 
 	format_expire(w->order_ttl_s, expire, sizeof expire);
-	cJSON_AddStringToObject(b, "appid", w->appid);
+	cJSON_AddStringToObject(b, "appid", o->appid);
 	cJSON_AddStringToObject(b, "mchid", w->mchid);
 	cJSON_AddStringToObject(b, "description", o->description);
 	cJSON_AddStringToObject(b, "out_trade_no", o->out_trade_no);
@@ -69,7 +72,9 @@ topup_place_wechat(struct request *req, const struct pay_wechat *w, struct db *d
 		    "WeChat Pay did not answer properly (%s); order %s was not placed, try again", err, o->out_trade_no);
 		goto out;
 	}
-	if (r.status != 200 || (ans = cJSON_ParseWithLength(r.body ? r.body : "", r.body_len)) == NULL ||
+	/* parsed whatever the status: a refusal's message says why */
+	ans = cJSON_ParseWithLength(r.body ? r.body : "", r.body_len);
+	if (r.status != 200 || ans == NULL ||
 	    !cJSON_IsString(v = cJSON_GetObjectItemCaseSensitive(ans, jsapi ? "prepay_id" : "code_url"))) {
 		const cJSON *m = ans ? cJSON_GetObjectItemCaseSensitive(ans, "message") : NULL;
 		snprintf(err, sizeof err, "HTTP %ld: %.200s", r.status, cJSON_IsString(m) ? m->valuestring : "no order in the answer");
@@ -188,17 +193,80 @@ topup_create_alipay(struct request *req, int64_t account_id, int64_t amount_fen)
 	cJSON_Delete(root);
 }
 
-/* POST /api/v1/topups {account, amount_fen, channel, openid?} */
+/*
+ * The payer of a JSAPI order is the WeChat user of the session, never one
+ * the client names: the openid this session signed in with by wx.login,
+ * else the user's only binding of the mini-program's appid. 0, or -1 with
+ * the answer given (409 when no one bound can pay, 400 when the body names
+ * someone else).
+ */
+static int
+topup_payer(struct request *req, struct db *db, const struct auth_user *u, const char *appid, const char *asked,
+    char *openid, size_t len)
+{
+	struct db_rows *rows;
+	int r, n = 0, by_session = 0;
+
+	/* the session's own binding first; '' is a binding made before appids were kept */
+	rows = db_query(db, "SELECT b.openid, s.id IS NOT NULL FROM wechat_bindings b "
+	    "LEFT JOIN sessions s ON s.id = ? AND s.wechat_openid = b.openid "
+	    "WHERE b.user_id = ? AND b.appid IN (?, '') ORDER BY s.id IS NULL, b.id LIMIT 2", "iis",
+	    u->session_id, u->user_id, appid);
+	if (rows == NULL) {
+		request_db_failed(req, db);
+		return -1;
+	}
+	while ((r = db_rows_next(rows)) == 1) {
+		if (n++ == 0) {
+			snprintf(openid, len, "%s", db_rows_str(rows, 0));
+			by_session = db_rows_int(rows, 1) != 0;
+		}
+	}
+	db_rows_free(rows);
+	if (r < 0) {
+		request_db_failed(req, db);
+		return -1;
+	}
+	if (n == 0 || (n > 1 && !by_session)) {
+		response_error(req, 409, "wechat_not_bound", n == 0 ?
+		    "wechat_jsapi pays as the WeChat user bound to you, and there is none: sign in with WeChat first "
+		    "(wx.login in the mini-program; the first time it binds your phone), or pay by QR (wechat_native)" :
+		    "several WeChat users are bound to you: sign in with WeChat (wx.login) in the mini-program, so the "
+		    "server knows which of them pays");
+		return -1;
+	}
+	if (asked != NULL && strcmp(asked, openid) != 0) {
+		response_error(req, 400, "openid_mismatch", "openid is not the WeChat user of this session; leave it out: "
+		    "the server pays as the openid bound at wx.login");
+		return -1;
+	}
+	if (db_exec(db, "UPDATE wechat_bindings SET last_used_at = UTC_TIMESTAMP(6) WHERE openid = ?", "s", openid) < 0) {
+		request_db_failed(req, db);
+		return -1;
+	}
+	return 0;
+}
+
+/* POST /api/v1/topups {account, amount_fen, channel, openid?}: wechat_jsapi needs a session */
 void
 topup_create(struct request *req)
 {
+	topup_create_as(req, NULL);
+}
+
+/* u: the signed-in user of a tenant route, or NULL (the open route) */
+void
+topup_create_as(struct request *req, const struct auth_user *u)
+{
 	int64_t account_id = request_int(req, "account", 0), amount_fen = request_int(req, "amount_fen", 0);
-	const char *channel = request_str(req, "channel", ""), *openid = request_str(req, "openid", NULL);
+	const char *channel = request_str(req, "channel", ""), *asked = request_str(req, "openid", NULL);
+	const char *appid = NULL;
 	const struct pay_wechat *w;
+	struct auth_user self;
 	struct pay_account acc;
 	struct pay_order o;
 	struct db *db;
-	char prepay_id[65] = "", code_url[256] = "", a[MONEY_FMT_LEN];
+	char prepay_id[65] = "", code_url[256] = "", openid[65] = "", a[MONEY_FMT_LEN];
 	int jsapi = strcmp(channel, "wechat_jsapi") == 0;
 	cJSON *root;
 
@@ -211,13 +279,20 @@ topup_create(struct request *req)
 		    "channel '%.40s' is not one of wechat_native, wechat_jsapi, alipay_qr, sandbox", channel);
 		return;
 	}
-	if (jsapi && openid == NULL) {
-		response_error(req, 400, "missing_parameter", "wechat_jsapi needs the payer's openid (from wx.login)");
-		return;
+	/* the payer is the signed-in WeChat user: the open route needs a session for JSAPI */
+	if (jsapi && u == NULL) {
+		if (auth_require(req, &self) != 0)
+			return;
+		u = &self;
 	}
 	if ((w = pay_wechat_config(req)) == NULL || !w->can_order) {
 		response_error(req, 503, "channel_not_configured", "WeChat Pay is not set up on this server: %s",
 		    w ? w->problem : "[wechatpay] has a broken key (see the log)");
+		return;
+	}
+	/* a mini-program pays under its own appid (bound to the merchant); its openids are of that appid */
+	if (jsapi && (appid = config_str(server_config(req), "wechat", "appid")) == NULL) {
+		response_error(req, 503, "channel_not_configured", "wechat_jsapi needs [wechat] appid (the mini-program's)");
 		return;
 	}
 	if (strcmp(channel, "sandbox") == 0 && config_str(server_config(req), "sandbox", "public_url") == NULL) {
@@ -227,6 +302,8 @@ topup_create(struct request *req)
 	if ((db = request_db(req)) == NULL)
 		return;
 	if (topup_prepare(req, db, account_id, amount_fen, w->min_topup_fen, w->max_topup_fen, &acc) != 0)
+		return;
+	if (jsapi && topup_payer(req, db, u, appid, asked, openid, sizeof openid) != 0)
 		return;
 
 	memset(&o, 0, sizeof o);
@@ -239,10 +316,10 @@ topup_create(struct request *req)
 	o.account_id = account_id;
 	o.amount_fen = amount_fen;
 	snprintf(o.currency, sizeof o.currency, "CNY");
-	snprintf(o.appid, sizeof o.appid, "%s", w->appid);
+	snprintf(o.appid, sizeof o.appid, "%s", jsapi ? appid : w->appid);
 	snprintf(o.mchid, sizeof o.mchid, "%s", w->mchid);
 	snprintf(o.description, sizeof o.description, "Prepaid energy top-up %.60s", acc.label);
-	snprintf(o.payer_openid, sizeof o.payer_openid, "%s", openid ? openid : "");
+	snprintf(o.payer_openid, sizeof o.payer_openid, "%s", openid);
 	/* stored before the provider hears of it: a crash after the call leaves a row to query */
 	if (pay_order_insert(db, &o, w->order_ttl_s) != 0) {
 		request_db_failed(req, db);
@@ -269,12 +346,12 @@ topup_create(struct request *req)
 		for (int i = 0; i < 16; i++)
 			snprintf(nonce + 2 * i, 3, "%02x", rnd[i]);
 		snprintf(pkg, sizeof pkg, "prepay_id=%s", prepay_id);
-		if (wechat_jsapi_sign(w->merchant_key, w->appid, ts, nonce, prepay_id, sig, sizeof sig) != 0) {
+		if (wechat_jsapi_sign(w->merchant_key, o.appid, ts, nonce, prepay_id, sig, sizeof sig) != 0) {
 			cJSON_Delete(root);
 			response_error(req, 500, "internal_error", "cannot sign the payment parameters");
 			return;
 		}
-		cJSON_AddStringToObject(p, "appId", w->appid);
+		cJSON_AddStringToObject(p, "appId", o.appid);
 		cJSON_AddStringToObject(p, "timeStamp", ts);
 		cJSON_AddStringToObject(p, "nonceStr", nonce);
 		cJSON_AddStringToObject(p, "package", pkg);

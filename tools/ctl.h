@@ -104,6 +104,8 @@ int ctl_user_list(struct ctl *, int, char **);
 int ctl_account_settle(struct ctl *, int, char **);	/* tools/ctl_settle.c */
 int ctl_refund_cash(struct ctl *, int, char **);
 int ctl_recon(struct ctl *, int, char **);		/* tools/ctl_recon.c */
+int ctl_wechat_bindings(struct ctl *, int, char **);	/* tools/ctl_wechat.c */
+int ctl_wechat_unbind(struct ctl *, int, char **);
 int ctl_usage_rebuild(struct ctl *, int, char **);	/* tools/ctl_usage.c */
 
 #endif

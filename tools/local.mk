@@ -18,3 +18,9 @@ ctl_tests = tests/integration/park-import.sh tests/integration/park-bad-files.sh
 	tests/integration/ctl-account.sh tests/integration/ctl-config.sh
 integration_tests += $(ctl_tests)
 EXTRA_DIST += $(ctl_tests) tests/integration/ctl-lib.sh
+
+# WeChat bindings of the mini-program (docs/tenant.md)
+prepayctl_SOURCES += tools/ctl_wechat.c
+# the mini-program's JSAPI payment with the bound openid, and the two commands
+integration_tests += tests/integration/tenant-wechat-pay.sh
+EXTRA_DIST += tests/integration/tenant-wechat-pay.sh

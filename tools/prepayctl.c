@@ -52,6 +52,8 @@ static const struct ctl_command commands[] = {
 	{ "account", "settle", ctl_account_settle, "account settle ACCOUNT --request-id ID [--reason TEXT]" },
 	{ "refund", "cash", ctl_refund_cash, "refund cash ACCOUNT AMOUNT --request-id ID --reason TEXT" },
 	{ "recon", NULL, ctl_recon, "recon DATE [--json]" },
+	{ "wechat", "bindings", ctl_wechat_bindings, "wechat bindings [--site SITE] [--user PHONE]" },
+	{ "wechat", "unbind", ctl_wechat_unbind, "wechat unbind PHONE|--openid OPENID --reason TEXT" },
 	{ "usage", "rebuild", ctl_usage_rebuild, "usage rebuild [--account ACCOUNT]" },
 	{ NULL, NULL, NULL, NULL },
 };

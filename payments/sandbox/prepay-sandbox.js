@@ -35,6 +35,10 @@
 // The openid is derived from the code's prefix (up to the first "-"), so a
 // test that logs in twice as "alice-1" and "alice-2" is the same WeChat user;
 // each code works once (40163 after), a code starting "bad" is 40029.
+// A JSAPI order must name a payer.openid this sandbox issued for the order's
+// appid (400 PARAM_ERROR otherwise, as WeChat Pay refuses an openid of
+// another appid); the merchant's appids are [wechatpay] appid and the
+// mini-program's [wechat] appid. Issued openids live in memory too.
 //
 // Refunds: POST /v3/refund/domestic/refunds (idempotent by out_refund_no,
 // at most the order's amount in all), GET /v3/refund/domestic/refunds/{no},
@@ -327,11 +331,15 @@ function readBody(req, max) {
 function createOrder(req, res, body, type) {
 	let b;
 	try { b = JSON.parse(body); } catch { return fail(res, 400, 'PARAM_ERROR', 'the body is not JSON'); }
-	if (b.appid !== wp.appid || b.mchid !== wp.mchid) return fail(res, 400, 'APPID_MCHID_NOT_MATCH', 'appid and mchid do not match');
+	if (![wp.appid, wx.appid].includes(b.appid) || b.mchid !== wp.mchid) return fail(res, 400, 'APPID_MCHID_NOT_MATCH', 'appid and mchid do not match');
 	if (!/^[0-9A-Za-z_\-|*]{6,32}$/.test(b.out_trade_no || '')) return fail(res, 400, 'PARAM_ERROR', 'out_trade_no');
 	if (!b.amount || !Number.isInteger(b.amount.total) || b.amount.total <= 0) return fail(res, 400, 'PARAM_ERROR', 'amount.total');
 	if (!b.notify_url || !b.description) return fail(res, 400, 'PARAM_ERROR', 'notify_url and description are required');
 	if (type === 'JSAPI' && !(b.payer && b.payer.openid)) return fail(res, 400, 'PARAM_ERROR', 'payer.openid');
+	if (type === 'JSAPI' && issued.get(b.payer.openid) !== b.appid) {
+		log(`refused JSAPI order ${b.out_trade_no}: openid ${b.payer.openid} was not issued for ${b.appid}`);
+		return fail(res, 400, 'PARAM_ERROR', 'appid和openid不匹配 (the openid is not a user of this appid)');
+	}
 	let o = orders.get(b.out_trade_no);
 	if (o && (o.total !== b.amount.total || o.trade_type !== type)) return fail(res, 400, 'INVALID_REQUEST', 'out_trade_no was used with other parameters');
 	if (!o) {
@@ -395,6 +403,7 @@ const payPage = (no) => `<!doctype html><meta charset="utf-8"><title>Sandbox WeC
 // jscode2session as WeChat answers it: HTTP 200 always, errcode on failure
 const wx = conf.wechat || {};
 const usedCodes = new Set();
+const issued = new Map();	// openid → the appid jscode2session gave it for
 function jscode2session(res, q) {
 	const appid = q.get('appid') || '', secret = q.get('secret') || '', code = q.get('js_code') || '';
 	const err = (errcode, errmsg) => answer(res, 200, { errcode, errmsg: `${errmsg}, rid: sandbox` });
@@ -407,6 +416,7 @@ function jscode2session(res, q) {
 	usedCodes.add(code);
 	const prefix = code.split('-')[0];
 	const openid = 'o' + crypto.createHash('sha256').update(`${appid}:${prefix}`).digest('base64url').slice(0, 27);
+	issued.set(openid, appid);
 	return answer(res, 200, { openid, session_key: crypto.randomBytes(16).toString('base64') });
 }
 

@@ -47,3 +47,43 @@ signin() {
 	jq -r '.csrf_token // empty' "$T/body" >"$T/jar.$1.csrf" 2>/dev/null
 }
 body() { jq -r "$1" "$T/body" 2>/dev/null; }
+
+# fits NAME METHOD PATH: the last answer ($code, $T/body, $T/h) fits
+# docs/api/openapi.yaml (tests/integration/tenant-openapi.py; without
+# python3-yaml not checked)
+HAVE_YAML=0
+python3 -c 'import yaml' 2>/dev/null && HAVE_YAML=1
+fits() {
+	[ "$HAVE_YAML" = 1 ] || return 0
+	_ct=$(sed -n 's/^Content-Type: \([^;]*\).*/\1/Ip' "$T/h" | tr -d '\r' | tail -1)
+	if python3 "$PREPAY_SRCDIR/tests/integration/tenant-openapi.py" "$PREPAY_SRCDIR/docs/api/openapi.yaml" "$2" "$3" \
+	    "$code" "$T/body" "$_ct" >"$T/why"; then
+		ok "openapi: $1 ($code) fits the spec"
+	else
+		not_ok "openapi: $1 ($code) fits the spec"
+		sed 's/^/# /' "$T/why"
+	fi
+}
+
+# wechat_restart: the mini-program's [wechat] appid ($WX_APPID) and secret for
+# jscode2session in prepay-sandbox; prepay-api and the sandbox start again
+# with them (the sandbox forgets its orders and issued openids)
+wechat_restart() {
+	mkdir -p "$T/msgkeys"
+	head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$T/msgkeys/wechat"
+	WX_APPID=wxsignin$$
+	printf '[wechat]\nlogin_url = %s\nappid = %s\nsecret_file = %s\n' "$SB" "$WX_APPID" "$T/msgkeys/wechat" >>"$CONF"
+	SBX_PID=${PIDS##* }
+	kill -TERM "$API_PID" "$SBX_PID"
+	wait "$API_PID" "$SBX_PID" 2>/dev/null
+	"$PREPAY_BUILDDIR/prepay-api" -c "$CONF" 2>>"$T/api.log" &
+	API_PID=$!
+	PIDS="$PIDS $!"
+	"$PREPAY_BUILDDIR/prepay-sandbox" -c "$CONF" 2>>"$T/sandbox.log" &
+	PIDS="$PIDS $!"
+	if ! wait_port "$SB_PORT" || ! healthy; then
+		echo "1..0 # SKIP prepay-api or prepay-sandbox did not start again"
+		sed 's/^/# /' "$T/api.log" "$T/sandbox.log" | tail -20
+		exit 1
+	fi
+}

@@ -40,24 +40,7 @@ signin_cleanup() {
 }
 trap signin_cleanup EXIT
 
-# the mini-program's appid and secret for jscode2session in prepay-sandbox:
-# prepay-api and the sandbox start again with them
-mkdir -p "$T/msgkeys"
-head -c 24 /dev/urandom | base64 | tr -d '/+=' >"$T/msgkeys/wechat"
-WX_APPID=wxsignin$$
-printf '[wechat]\nlogin_url = %s\nappid = %s\nsecret_file = %s\n' "$SB" "$WX_APPID" "$T/msgkeys/wechat" >>"$CONF"
-SBX_PID=${PIDS##* }
-kill -TERM "$API_PID" "$SBX_PID"
-wait "$API_PID" "$SBX_PID" 2>/dev/null
-"$PREPAY_BUILDDIR/prepay-api" -c "$CONF" 2>>"$T/api.log" &
-PIDS="$PIDS $!"
-"$PREPAY_BUILDDIR/prepay-sandbox" -c "$CONF" 2>>"$T/sandbox.log" &
-PIDS="$PIDS $!"
-if ! wait_port "$SB_PORT" || ! healthy; then
-	echo "1..0 # SKIP prepay-api or prepay-sandbox did not start again"
-	sed 's/^/# /' "$T/api.log" "$T/sandbox.log" | tail -20
-	exit 1
-fi
+wechat_restart
 
 # the SMS provider on loopback and the worker's settings for it
 head -c 24 /dev/urandom | base64 >"$T/msgkeys/tencent"
@@ -89,21 +72,6 @@ sms_code() { curl -s "$MSG/_sandbox/messages?channel=sms" | jq -rs "[.[] | selec
 sms_count() { curl -s "$MSG/_sandbox/messages?channel=sms" | jq -s "[.[] | select(.to == \"+86$1\")] | length"; }
 post() { code=$(curl -s -o "$T/body" -D "$T/h" -w '%{http_code}' -c "$T/jar.sms" -H 'Content-Type: application/json' -d "$2" "$URL$1"); }
 ask() { post /api/v1/session/sms-code "{\"phone\":\"$1\"}"; }
-# fits NAME METHOD PATH: the last answer of post() fits docs/api/openapi.yaml
-# (tests/integration/tenant-openapi.py; without python3-yaml not checked)
-HAVE_YAML=0
-python3 -c 'import yaml' 2>/dev/null && HAVE_YAML=1
-fits() {
-	[ "$HAVE_YAML" = 1 ] || return 0
-	_ct=$(sed -n 's/^Content-Type: \([^;]*\).*/\1/Ip' "$T/h" | tr -d '\r' | tail -1)
-	if python3 "$PREPAY_SRCDIR/tests/integration/tenant-openapi.py" "$PREPAY_SRCDIR/docs/api/openapi.yaml" "$2" "$3" \
-	    "$code" "$T/body" "$_ct" >"$T/why"; then
-		ok "openapi: $1 ($code) fits the spec"
-	else
-		not_ok "openapi: $1 ($code) fits the spec"
-		sed 's/^/# /' "$T/why"
-	fi
-}
 # new_code PHONE: a fresh code delivered (an earlier one's minute is moved back first)
 new_code() {
 	sql "UPDATE sms_codes SET created_at = created_at - INTERVAL 61 SECOND WHERE phone = '$1'"
