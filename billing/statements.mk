@@ -52,3 +52,5 @@ unit_tests += tests/unit/test-usage-rollup
 check_PROGRAMS += tests/unit/test-usage-rollup
 tests_unit_test_usage_rollup_SOURCES = tests/unit/test-usage-rollup.c tests/unit/unit.h
 tests_unit_test_usage_rollup_LDADD = $(STATEMENTS_LIBS)
+integration_tests += tests/integration/tenant-usage-rollup.sh
+EXTRA_DIST += tests/integration/tenant-usage-rollup.sh
