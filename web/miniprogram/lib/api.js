@@ -69,9 +69,10 @@ function createClient(opts) {
     ledger: (id, page, kind) => call('GET', `/api/v1/accounts/${id}/ledger?page=${page || 1}&per_page=20${kind ? '&kind=' + kind : ''}`),
     statements: (id) => call('GET', `/api/v1/accounts/${id}/statements`),
     statement: (id, period) => call('GET', `/api/v1/accounts/${id}/statements/${period}`),
-    // jsapi: the answer's wx_request_payment goes to wx.requestPayment as it is
-    topup: (id, amountFen, openid) => call('POST', `/api/v1/accounts/${id}/topups`, openid
-      ? { amount_fen: amountFen, channel: 'wechat_jsapi', openid } : { amount_fen: amountFen, channel: 'wechat_native' }),
+    // wechat_jsapi (the default here) pays as the WeChat user bound to the
+    // session, so no openid is sent; lib/pay.js reads wx_request_payment
+    topup: (id, amountFen, channel) => call('POST', `/api/v1/accounts/${id}/topups`,
+      { amount_fen: amountFen, channel: channel || 'wechat_jsapi' }),
     topupStatus: (id, no) => call('GET', `/api/v1/accounts/${id}/topups/${no}`),
     emergencyCredit: (id) => call('POST', `/api/v1/accounts/${id}/emergency-credit`),
     contacts: () => call('GET', '/api/v1/contacts'),

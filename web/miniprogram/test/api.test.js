@@ -61,12 +61,12 @@ test('a wrong password does not count as a lost session', async () => {
   assert.strictEqual(told, 0);
 });
 
-test('top-up: native without openid, jsapi with it', async () => {
+test('top-up: jsapi by default and never an openid (the server knows the payer)', async () => {
   const store = memStore();
   const f = fake({ 'POST /api/v1/accounts/7/topups': (r) => ({ statusCode: 201, data: JSON.parse(r.data) }) });
   const c = createClient({ baseUrl: 'https://api.example', transport: f.transport, store });
-  assert.deepStrictEqual(await c.topup(7, 5000), { amount_fen: 5000, channel: 'wechat_native' });
-  assert.deepStrictEqual(await c.topup(7, 5000, 'oid'), { amount_fen: 5000, channel: 'wechat_jsapi', openid: 'oid' });
+  assert.deepStrictEqual(await c.topup(7, 5000), { amount_fen: 5000, channel: 'wechat_jsapi' });
+  assert.deepStrictEqual(await c.topup(7, 5000, 'wechat_native'), { amount_fen: 5000, channel: 'wechat_native' });
 });
 
 test('waitCredited polls until the order is credited', async () => {

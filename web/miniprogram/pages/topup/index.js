@@ -1,28 +1,44 @@
+// Top-up by wx.requestPayment (JSAPI). The server pays as the WeChat user
+// bound to this session, so nothing about the payer is sent from here; a
+// session without a binding (signed in by password or SMS code) is told to
+// sign in with WeChat. The alert subscription is asked in the tap itself:
+// WeChat shows wx.requestSubscribeMessage only from a user's tap.
 const app = getApp();
+const config = require('../../config.js');
 const { yuan, parseYuan } = require('../../lib/format.js');
 const { waitCredited } = require('../../lib/api.js');
+const { alertSubscription, placeJsapi, paymentFailure } = require('../../lib/pay.js');
 Page({
-  data: { presets: [5000, 10000, 20000, 50000], fen: 10000, custom: '', status: '', receipt: null },
+  data: { presets: [5000, 10000, 20000, 50000], fen: 10000, custom: '', status: '', needWechat: false, receipt: null, busy: false },
   pick(e) { this.setData({ fen: Number(e.currentTarget.dataset.fen), custom: '' }); },
   onCustom(e) { this.setData({ custom: e.detail.value, fen: parseYuan(e.detail.value) || 0 }); },
-  // wx.login gives a code; the openid for JSAPI comes from the server's
-  // jscode2session (not built yet: docs/tenant.md "Not yet"), so the
-  // mini-program pays by JSAPI only once openid is known
-  async pay() {
+  pay() {
     if (!this.data.fen) { wx.showToast({ title: '请输入正确的金额', icon: 'none' }); return; }
+    if (this.data.busy) return;
+    this.setData({ busy: true, status: '', needWechat: false, receipt: null });
+    const sub = alertSubscription(config.alertTemplates);
+    // whatever the user answers, the payment goes on
+    if (sub) wx.requestSubscribeMessage(Object.assign({}, sub, { complete: () => this.order() }));
+    else this.order();
+  },
+  async order() {
     const id = app.state.current().id;
-    const openid = wx.getStorageSync('openid');
     try {
-      const o = await app.api.topup(id, this.data.fen, openid || undefined);
-      if (o.wx_request_payment) {
-        await new Promise((resolve, reject) => wx.requestPayment(Object.assign({}, o.wx_request_payment, { success: resolve, fail: reject })));
-      } else {
-        this.setData({ status: '请在电脑上扫码或使用演示支付页：' + (o.pay_url || o.code_url) });
+      const r = await placeJsapi(app.api, id, this.data.fen);
+      if (r.needWechat) { this.setData({ busy: false, needWechat: true, status: '请先用微信登录（首次需绑定手机号）后再支付' }); return; }
+      try {
+        await new Promise((resolve, reject) => wx.requestPayment(Object.assign({}, r.payment, { success: resolve, fail: reject })));
+      } catch (e) {
+        this.setData({ busy: false, status: paymentFailure(e).text });
+        return;
       }
       this.setData({ status: '等待到账…' });
-      const done = await waitCredited(app.api, id, o.out_trade_no);
+      const done = await waitCredited(app.api, id, r.order.out_trade_no);
       const a = await app.api.account(id);
-      this.setData({ status: '', receipt: { no: done.out_trade_no, amount: yuan(done.amount_fen), state: done.status, balance: yuan(a.balance_fen) } });
-    } catch (e) { this.setData({ status: e.message || e.errMsg }); }
+      this.setData({ busy: false, status: done.status === 'credited' ? '' : '订单状态：' + done.status,
+        receipt: done.status === 'credited' ? { no: done.out_trade_no, amount: yuan(done.amount_fen), balance: yuan(a.balance_fen) } : null });
+    } catch (e) { this.setData({ busy: false, status: e.message || e.errMsg }); }
   },
+  // wx.login again: a bound WeChat user is signed in, an unbound one binds the phone
+  signInWechat() { wx.reLaunch({ url: '/pages/login/index' }); },
 });
