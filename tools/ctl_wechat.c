@@ -16,7 +16,7 @@
 #include "tools/ctl.h"
 #include "cgi/auth.h"
 
-#define UNBIND_USAGE "usage: prepayctl wechat unbind PHONE|--openid OPENID --reason TEXT"
+#define UNBIND_USAGE "usage: prepayctl wechat unbind PHONE|--openid OPENID --reason TEXT [--json]"
 #define UNBIND_MAX 32		/* bindings of one user removed at once; more is not a real user */
 
 /* "o…abcd": enough to tell two bindings apart, not enough to use one */
@@ -34,8 +34,8 @@ openid_mask(const char *openid, char *out, size_t outlen)
 int
 ctl_wechat_bindings(struct ctl *c, int argc, char **argv)
 {
-	const char *site = NULL, *phone = NULL;
-	struct ctl_opt opts[] = { { "site", &site, 0 }, { "user", &phone, 0 }, { NULL, NULL, 0 } };
+	const char *site = NULL, *phone = NULL, *json = NULL;
+	struct ctl_opt opts[] = { { "site", &site, 0 }, { "user", &phone, 0 }, { "json", &json, 1 }, { NULL, NULL, 0 } };
 	static const char *const headers[] = { "USER", "PHONE", "TENANT", "APPID", "OPENID", "BOUND", "LAST USED",
 		"SESSIONS" };
 	struct ctl_table *t = NULL;
@@ -45,7 +45,9 @@ ctl_wechat_bindings(struct ctl *c, int argc, char **argv)
 	int r;
 
 	if (ctl_opts(argc, argv, opts, pos, 1) != 0)
-		return ctl_fail(c, CTL_USAGE, "usage: prepayctl wechat bindings [--site SITE] [--user PHONE]");
+		return ctl_fail(c, CTL_USAGE, "usage: prepayctl wechat bindings [--site SITE] [--user PHONE] [--json]");
+	if (json != NULL)
+		c->json = 1;
 	if (phone != NULL && !auth_phone_valid(phone))
 		return ctl_fail(c, CTL_INVALID, "--user \"%s\": write the tenant user's mobile number", phone);
 	rows = db_query(ctl_db(c), "SELECT u.id, COALESCE(u.phone, ''), CONCAT(s.code, '/', t.code), b.appid, b.openid, "
@@ -164,8 +166,9 @@ unbind_in_tx(struct db *db, void *arg)
 int
 ctl_wechat_unbind(struct ctl *c, int argc, char **argv)
 {
-	const char *openid = NULL, *reason = NULL;
-	struct ctl_opt opts[] = { { "openid", &openid, 0 }, { "reason", &reason, 0 }, { NULL, NULL, 0 } };
+	const char *openid = NULL, *reason = NULL, *json = NULL;
+	struct ctl_opt opts[] = { { "openid", &openid, 0 }, { "reason", &reason, 0 }, { "json", &json, 1 },
+		{ NULL, NULL, 0 } };
 	struct unbind_tx u;
 	char *pos[1], login[64];
 	int n, r;
@@ -174,6 +177,8 @@ ctl_wechat_unbind(struct ctl *c, int argc, char **argv)
 		return CTL_USAGE;
 	if ((n == 1) == (openid != NULL) || reason == NULL)
 		return ctl_fail(c, CTL_USAGE, UNBIND_USAGE);
+	if (json != NULL)
+		c->json = 1;
 	if (reason[0] == '\0' || strlen(reason) > 500)
 		return ctl_fail(c, CTL_INVALID, "--reason: say why in 1 to 500 bytes (it goes to the audit log)");
 	memset(&u, 0, sizeof u);
