@@ -3,9 +3,9 @@
 #   1. GET /api/v1/accounts/{id} (session check + account + policy_evaluate +
 #      7-day spend + meters) at 64 connections vs tests/bench/fcgi-noop, the
 #      empty FastCGI handler, same nginx, same threads (wrk --latency: p99);
-#   2. GET …/usage for a month by hour for one account, with a big
-#      consumption table loaded around it (BENCH_METERS meters × BENCH_DAYS
-#      days of 15-minute rows, bulk SQL; the account's own month hourly);
+#   2. GET …/usage for a month by hour for one account at 1, 8 and 64
+#      connections, with the park's hourly rollup loaded around it
+#      (BENCH_METERS meters × BENCH_DAYS days, see "data" below);
 #   3. the page's transfer size and load time in Chromium (tests/bench/tenant-page.mjs).
 #   PREPAY_CONF=FILE PREPAY_BUILDDIR=DIR [BENCH_DURATION=10s] [BENCH_THREADS=8]
 #     [BENCH_METERS=300] [BENCH_DAYS=60] [BENCH_RAW_METERS=300] [BENCH_RAW_DAYS=60]
@@ -169,7 +169,7 @@ wrk -t2 -c64 -d2s -H "$H" "http://127.0.0.1:$api_port/api/v1/accounts/$A" >/dev/
 
 bad=0
 run() {	# LABEL CONNECTIONS URL -> $rps $p99
-	out=$(wrk -t2 -c"$2" -d"$duration" --latency -H "$H" "$3")
+	out=$(wrk -t"$(($2 < 2 ? 1 : 2))" -c"$2" -d"$duration" --latency -H "$H" "$3")
 	rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
 	p99=$(awk '$1 == "99%" { print $2 }' <<<"$out")
 	p50=$(awk '$1 == "50%" { print $2 }' <<<"$out")
@@ -181,6 +181,7 @@ echo "nginx -> FastCGI, $threads threads each, wrk -t2 --latency -d$duration ($(
 run "fcgi-noop (baseline), 64 conn" 64 "http://127.0.0.1:$noop_port/api/v1/ping"; noop=$rps
 run "GET /api/v1/accounts/{id}, 64 conn" 64 "http://127.0.0.1:$api_port/api/v1/accounts/$A"; acc=$rps
 run "fcgi-noop (baseline again)" 64 "http://127.0.0.1:$noop_port/api/v1/ping"; noop2=$rps
+run "GET usage month by hour, 1 conn" 1 "$usage"
 run "GET usage month by hour, 8 conn" 8 "$usage"
 run "GET usage month by hour, 64 conn" 64 "$usage"
 awk -v n1="$noop" -v n2="$noop2" -v a="$acc" 'BEGIN { printf "account / baseline: %.2f (target >= 0.50)\n", a / ((n1 + n2) / 2) }'
