@@ -47,56 +47,48 @@ request_is_write(const struct request *req)
 	return req->method != HTTP_GET && req->method != HTTP_HEAD && req->method != HTTP_OPTIONS;
 }
 
-int
-auth_require(struct request *req, struct auth_user *u)
+/* The session token of req and how it came; 0, or -1 after answering 401. */
+static int
+session_token(struct request *req, char *token, size_t len, int *bearer)
 {
 	const char *authz = request_header(req, "Authorization"), *cookie = request_header(req, "Cookie");
-	char token[64], hash[AUTH_SHA256_HEX];
-	struct db_rows *rows;
-	struct db *db;
-	int r, refresh = 0, bearer = 0;
 
-	memset(u, 0, sizeof *u);
 	token[0] = '\0';
+	*bearer = 0;
 	if (authz != NULL && strncmp(authz, "Bearer ", 7) == 0) {
-		snprintf(token, sizeof token, "%s", authz + 7);
-		bearer = 1;
-	} else if (cookie == NULL || auth_cookie_get(cookie, AUTH_COOKIE, token, sizeof token) != 0)
+		snprintf(token, len, "%s", authz + 7);
+		*bearer = 1;
+	} else if (cookie == NULL || auth_cookie_get(cookie, AUTH_COOKIE, token, len) != 0)
 		token[0] = '\0';
 	if (!token_shape_ok(token)) {
 		response_header(req, "WWW-Authenticate", "Bearer realm=\"prepay\"");
 		response_error(req, 401, "unauthenticated", "sign in first (POST /api/v1/session)");
 		return -1;
 	}
-	if ((db = request_db(req)) == NULL)
-		return -1;
-	auth_sha256_hex(token, hash);
-	rows = db_query(db, "SELECT s.id, s.user_id, COALESCE(u.tenant_id, 0), s.kind, s.csrf_token, u.display_name, "
-	    "u.phone, s.last_seen_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND "
-	    "FROM sessions s JOIN users u ON u.id = s.user_id "
-	    "WHERE s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > UTC_TIMESTAMP(6) "
-	    "AND s.idle_expires_at > UTC_TIMESTAMP(6) AND u.disabled = 0 AND u.role = 'tenant'", "s", hash);
-	if (rows == NULL) {
-		request_db_failed(req, db);
-		return -1;
-	}
-	if ((r = db_rows_next(rows)) == 1) {
-		u->session_id = db_rows_int(rows, 0);
-		u->user_id = db_rows_int(rows, 1);
-		u->tenant_id = db_rows_int(rows, 2);
-		/* a cookie token sent as a bearer (or the reverse) is not accepted */
-		u->bearer = strcmp(db_rows_str(rows, 3), "bearer") == 0;
-		snprintf(u->csrf, sizeof u->csrf, "%s", db_rows_str(rows, 4));
-		snprintf(u->name, sizeof u->name, "%s", db_rows_str(rows, 5));
-		snprintf(u->phone, sizeof u->phone, "%s", db_rows_str(rows, 6));
-		refresh = (int)db_rows_int(rows, 7);
-	}
-	db_rows_free(rows);
-	if (r < 0) {
-		request_db_failed(req, db);
-		return -1;
-	}
-	if (r == 0 || u->bearer != bearer) {
+	return 0;
+}
+
+/* u from the AUTH_SESSION_COLS of the current row; returns whether the idle clock is due */
+static int
+session_read(struct db_rows *rows, struct auth_user *u)
+{
+	u->session_id = db_rows_int(rows, 0);
+	u->user_id = db_rows_int(rows, 1);
+	u->tenant_id = db_rows_int(rows, 2);
+	/* a cookie token sent as a bearer (or the reverse) is not accepted */
+	u->bearer = strcmp(db_rows_str(rows, 3), "bearer") == 0;
+	snprintf(u->csrf, sizeof u->csrf, "%s", db_rows_str(rows, 4));
+	snprintf(u->name, sizeof u->name, "%s", db_rows_str(rows, 5));
+	snprintf(u->phone, sizeof u->phone, "%s", db_rows_str(rows, 6));
+	return (int)db_rows_int(rows, 7);
+}
+
+/* After the session query (found: a row was read): the kind, CSRF and the
+ * idle clock. 0, or -1 answered. */
+static int
+session_accept(struct request *req, struct db *db, struct auth_user *u, int found, int bearer, int refresh)
+{
+	if (!found || u->bearer != bearer) {
 		response_header(req, "WWW-Authenticate", "Bearer realm=\"prepay\"");
 		response_error(req, 401, "unauthenticated", "the session has ended or is not known; sign in again");
 		return -1;
@@ -114,6 +106,74 @@ auth_require(struct request *req, struct auth_user *u)
 	    "LEAST(expires_at, UTC_TIMESTAMP(6) + INTERVAL ? SECOND) WHERE id = ?", "ii",
 	    (int64_t)(u->bearer ? AUTH_BEARER_IDLE_S : AUTH_SESSION_IDLE_S), u->session_id) < 0)
 		log_warn("session %lld: cannot move its idle expiry: %s", (long long)u->session_id, db_error(db));
+	return 0;
+}
+
+/*
+ * The session check: sql selects AUTH_SESSION_COLS first, with the token
+ * hash as its last parameter and, when scoped, the account id twice before
+ * it (AUTH_ACCOUNT_SQL). 0 with *rowsp on the row (the caller frees it),
+ * or -1 answered.
+ */
+static int
+session_check(struct request *req, struct auth_user *u, const char *sql, int scoped, int64_t account_id,
+    struct db_rows **rowsp)
+{
+	char token[64], hash[AUTH_SHA256_HEX];
+	struct db_rows *rows;
+	struct db *db;
+	int r, refresh = 0, bearer;
+
+	memset(u, 0, sizeof *u);
+	*rowsp = NULL;
+	if (session_token(req, token, sizeof token, &bearer) != 0 || (db = request_db(req)) == NULL)
+		return -1;
+	auth_sha256_hex(token, hash);
+	rows = scoped ? db_query(db, sql, "iis", account_id, account_id, hash) : db_query(db, sql, "s", hash);
+	if (rows == NULL) {
+		request_db_failed(req, db);
+		return -1;
+	}
+	if ((r = db_rows_next(rows)) == 1)
+		refresh = session_read(rows, u);
+	if (r < 0) {
+		db_rows_free(rows);
+		request_db_failed(req, db);
+		return -1;
+	}
+	if (session_accept(req, db, u, r == 1, bearer, refresh) != 0) {
+		db_rows_free(rows);
+		return -1;
+	}
+	*rowsp = rows;
+	return 0;
+}
+
+int
+auth_require(struct request *req, struct auth_user *u)
+{
+	struct db_rows *rows;
+
+	if (session_check(req, u, "SELECT " AUTH_SESSION_COLS " FROM " AUTH_SESSION_FROM " WHERE " AUTH_SESSION_LIVE,
+	    0, 0, &rows) != 0)
+		return -1;
+	db_rows_free(rows);
+	return 0;
+}
+
+int
+auth_require_account(struct request *req, struct auth_user *u, int64_t account_id, const char *sql,
+    struct db_rows **rowsp)
+{
+	if (session_check(req, u, sql, 1, account_id, rowsp) != 0)
+		return -1;
+	if (db_rows_isnull(*rowsp, AUTH_SESSION_NCOLS)) {
+		db_rows_free(*rowsp);
+		*rowsp = NULL;
+		/* the same answer whether it exists or not: ids are not an oracle */
+		response_error(req, 404, "account_not_found", "you have no account %lld", (long long)account_id);
+		return -1;
+	}
 	return 0;
 }
 

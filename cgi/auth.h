@@ -73,6 +73,38 @@ struct auth_user {
 int auth_require(struct request *, struct auth_user *);
 
 /*
+ * The live session of a token hash, as SQL pieces (the hash is the one
+ * parameter of AUTH_SESSION_LIVE): SELECT AUTH_SESSION_COLS FROM
+ * AUTH_SESSION_FROM WHERE AUTH_SESSION_LIVE.
+ */
+#define AUTH_SESSION_COLS "s.id, s.user_id, COALESCE(u.tenant_id, 0), s.kind, s.csrf_token, u.display_name, " \
+	"u.phone, s.last_seen_at < UTC_TIMESTAMP(6) - INTERVAL 60 SECOND"
+#define AUTH_SESSION_NCOLS 8
+#define AUTH_SESSION_FROM "sessions s JOIN users u ON u.id = s.user_id"
+#define AUTH_SESSION_LIVE "s.token_hash = ? AND s.revoked_at IS NULL AND s.expires_at > UTC_TIMESTAMP(6) " \
+	"AND s.idle_expires_at > UTC_TIMESTAMP(6) AND u.disabled = 0 AND u.role = 'tenant'"
+
+/*
+ * auth_require and auth_account in one round trip, plus columns of the
+ * account (alias a) and of tables joined to it, for a hot read route. The
+ * statement must be a string constant (prepared statements are cached by
+ * its address) built with AUTH_ACCOUNT_SQL(cols, joins), cols and joins
+ * without parameters; cols start at column AUTH_ACCOUNT_COL0 (an account
+ * the user may not see is refused before they are looked at). The scope
+ * is auth_account's rule as a join (not EXISTS: ~1.4x the rate, measured). 0 with *rows on the one row (the caller frees
+ * it), or -1 answered exactly as auth_require / auth_account would (401,
+ * 403 csrf_failed, 404 account_not_found, 503).
+ */
+#define AUTH_ACCOUNT_SQL(cols, joins) "SELECT " AUTH_SESSION_COLS ", a.id, " cols " FROM " AUTH_SESSION_FROM \
+	" LEFT JOIN user_accounts ua ON ua.user_id = s.user_id AND ua.account_id = ?" \
+	" LEFT JOIN accounts a ON a.id = ? AND (a.tenant_id = u.tenant_id OR ua.account_id IS NOT NULL) " joins \
+	" WHERE " AUTH_SESSION_LIVE
+#define AUTH_ACCOUNT_COL0 (AUTH_SESSION_NCOLS + 1)
+struct db_rows;
+int auth_require_account(struct request *, struct auth_user *, int64_t account_id, const char *sql,
+    struct db_rows **rows);
+
+/*
  * 1 when u may see account_id (accounts of the user's tenant, or listed in
  * user_accounts for u); 0 after answering 404 account_not_found (the same
  * answer as an account that does not exist); -1 after a database error

@@ -4,6 +4,7 @@
 # page (web/tenant, built with web/build/build.mjs) and its Playwright suite.
 prepay_api_SOURCES += cgi/auth.c cgi/auth_crypto.c cgi/auth.h cgi/tenant_session.c cgi/tenant_account.c \
 	cgi/tenant_ledger.c cgi/tenant_usage.c cgi/tenant_calc.c cgi/tenant_topup.c cgi/tenant_alerts.c
+prepay_api_SOURCES += cgi/summary_cache.c cgi/summary_cache.h
 prepay_api_SOURCES += cgi/tenant_signin.c
 prepay_api_LDADD += $(STATEMENTS_LIBS) $(ALERTS_LIBS)
 
@@ -13,6 +14,10 @@ tests_unit_test_tenant_calc_SOURCES = tests/unit/test-tenant-calc.c tests/unit/u
 tests_unit_test_tenant_calc_LDADD = $(RATING_LIBS)
 tests_unit_test_auth_SOURCES = tests/unit/test-auth.c tests/unit/unit.h cgi/auth_crypto.c
 tests_unit_test_auth_LDADD = cgi/libapi.a $(PREPAY_LIBS)
+unit_tests += tests/unit/test-summary-cache
+check_PROGRAMS += tests/unit/test-summary-cache
+tests_unit_test_summary_cache_SOURCES = tests/unit/test-summary-cache.c tests/unit/unit.h cgi/summary_cache.c
+tests_unit_test_summary_cache_LDADD = $(PREPAY_LIBS) $(PTHREAD_LIBS)
 
 tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh tests/integration/tenant-openapi.sh
 tenant_tests += tests/integration/tenant-signin.sh
