@@ -50,8 +50,9 @@ ctl_wechat_bindings(struct ctl *c, int argc, char **argv)
 		c->json = 1;
 	if (phone != NULL && !auth_phone_valid(phone))
 		return ctl_fail(c, CTL_INVALID, "--user \"%s\": write the tenant user's mobile number", phone);
-	rows = db_query(ctl_db(c), "SELECT u.id, COALESCE(u.phone, ''), CONCAT(s.code, '/', t.code), b.appid, b.openid, "
-	    "DATE_FORMAT(b.created_at, '%Y-%m-%dT%H:%i:%sZ'), COALESCE(DATE_FORMAT(b.last_used_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "
+	rows = db_query(ctl_db(c), "SELECT u.id, COALESCE(u.phone, ''), COALESCE(CONCAT(s.code, '/', t.code), '-'), "
+	    "b.appid, b.openid, DATE_FORMAT(b.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
+	    "COALESCE(DATE_FORMAT(b.last_used_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "
 	    "(SELECT COUNT(*) FROM sessions x WHERE x.wechat_openid = b.openid AND x.revoked_at IS NULL "
 	    "AND x.expires_at > UTC_TIMESTAMP(6)) "
 	    "FROM wechat_bindings b JOIN users u ON u.id = b.user_id LEFT JOIN tenants t ON t.id = u.tenant_id "
