@@ -100,3 +100,46 @@ test('top-up: a cancelled payment says so and waits for no credit', { skip }, as
   assert.strictEqual(polled, 0);
   assert.strictEqual(c.querySelector('.receipt'), undefined);
 });
+
+// the login page: wx.login first; a bound WeChat user goes home at once
+function loginApp(api) {
+  const sessions = [];
+  return { sessions, app: { api, state: { setSession: (s) => sessions.push(s) } } };
+}
+let codes = 0;
+const wxLogin = (o) => o.success({ code: 'wxcode-' + ++codes });
+
+test('login: a bound WeChat user is signed in by wx.login and sent home', { skip }, async () => {
+  const seen = [];
+  const { sessions, app } = loginApp({ signInWechat: async (code) => { seen.push(code); return { session: { user: { id: 1 }, accounts: [{ id: 7 }] } }; } });
+  const { c, calls } = page('login', app, { login: wxLogin, switchTab: () => {} });
+  await c.instance.onLoad();
+  assert.deepStrictEqual(seen, ['wxcode-' + codes]);
+  assert.deepStrictEqual(sessions.map((s) => s.user.id), [1]);
+  assert.deepStrictEqual(calls.filter((x) => x[0] === 'switchTab').map((x) => x[1].url), ['/pages/home/index']);
+});
+
+test('login: an unbound WeChat user binds the phone with an SMS code and a fresh wx.login code', { skip }, async () => {
+  const binds = [];
+  const { sessions, app } = loginApp({
+    signInWechat: async () => ({ needBind: true, message: 'bind your phone' }),
+    bindWechat: async (code, phone, sms) => { binds.push([code, phone, sms]); return { user: { id: 2 }, accounts: [] }; },
+  });
+  const { c, calls } = page('login', app, { login: wxLogin, switchTab: () => {} });
+  await c.instance.onLoad();
+  await settle();
+  assert.match(c.dom.textContent, /请绑定手机号/);
+  assert.match(text(c, '.primary'), /绑定并登录/);
+  assert.match(c.dom.textContent, /短信验证码.*获取验证码/, 'the SMS code field and its send button are shown');
+  assert.doesNotMatch(c.dom.textContent, /验证码登录|密码登录/, 'no switching away while binding');
+  const first = 'wxcode-' + codes;
+  c.instance.onPhone({ detail: { value: '13800138001' } });
+  c.instance.onSmsCode({ detail: { value: '123456' } });
+  c.querySelector('.primary').dispatchEvent('tap');
+  await settle();
+  assert.strictEqual(binds.length, 1);
+  assert.notStrictEqual(binds[0][0], first, 'a wx.login code is used once: the bind gets a new one');
+  assert.deepStrictEqual(binds[0].slice(1), ['13800138001', '123456']);
+  assert.deepStrictEqual(sessions.map((s) => s.user.id), [2]);
+  assert.deepStrictEqual(calls.filter((x) => x[0] === 'login').length, 2);
+});
