@@ -20,7 +20,7 @@ tests_unit_test_summary_cache_SOURCES = tests/unit/test-summary-cache.c tests/un
 tests_unit_test_summary_cache_LDADD = $(PREPAY_LIBS) $(PTHREAD_LIBS)
 
 tenant_tests = tests/integration/tenant-api.sh tests/integration/tenant-attacks.sh tests/integration/tenant-openapi.sh
-tenant_tests += tests/integration/tenant-signin.sh
+tenant_tests += tests/integration/tenant-signin.sh tests/integration/tenant-summary.sh
 EXTRA_DIST += tests/e2e/tenant-signin.mjs
 integration_tests += $(tenant_tests)
 EXTRA_DIST += $(tenant_tests) tests/integration/tenant-lib.sh tests/integration/tenant-openapi.py docs/tenant.md
