@@ -1,7 +1,8 @@
 #!/bin/bash
 # Tenant API benchmarks through nginx, in one run:
-#   1. GET /api/v1/accounts/{id} (session check + account + policy_evaluate +
-#      7-day spend + meters) at 64 connections vs tests/bench/fcgi-noop, the
+#   1. GET /api/v1/accounts/{id} (one round trip: session + scope + change
+#      stamp, then the cached answer; docs/tenant.md) and /healthz (one
+#      SELECT 1, for scale) at 64 connections vs tests/bench/fcgi-noop, the
 #      empty FastCGI handler, same nginx, same threads (wrk --latency: p99);
 #   2. GET …/usage for a month by hour for one account at 1, 8 and 64
 #      connections, with the park's hourly rollup loaded around it
@@ -180,11 +181,13 @@ run() {	# LABEL CONNECTIONS URL -> $rps $p99
 echo "nginx -> FastCGI, $threads threads each, wrk -t2 --latency -d$duration ($(nproc) CPUs)"
 run "fcgi-noop (baseline), 64 conn" 64 "http://127.0.0.1:$noop_port/api/v1/ping"; noop=$rps
 run "GET /api/v1/accounts/{id}, 64 conn" 64 "http://127.0.0.1:$api_port/api/v1/accounts/$A"; acc=$rps
+run "GET /healthz (SELECT 1), 64 conn" 64 "http://127.0.0.1:$api_port/healthz"; hz=$rps
 run "fcgi-noop (baseline again)" 64 "http://127.0.0.1:$noop_port/api/v1/ping"; noop2=$rps
 run "GET usage month by hour, 1 conn" 1 "$usage"
 run "GET usage month by hour, 8 conn" 8 "$usage"
 run "GET usage month by hour, 64 conn" 64 "$usage"
-awk -v n1="$noop" -v n2="$noop2" -v a="$acc" 'BEGIN { printf "account / baseline: %.2f (target >= 0.50)\n", a / ((n1 + n2) / 2) }'
+awk -v n1="$noop" -v n2="$noop2" -v a="$acc" -v h="$hz" 'BEGIN { b = (n1 + n2) / 2;
+	printf "account / baseline: %.2f (target >= 0.50); healthz / baseline: %.2f\n", a / b, h / b }'
 
 # --- the page in Chromium --------------------------------------------------------
 if [ -x /usr/bin/chromium ] && [ -d "$srcdir/node_modules/playwright-core" ]; then
