@@ -110,6 +110,8 @@ expect "an openid jscode2session never gave: WeChat Pay (sandbox) refuses, 502" 
 check "  with the sandbox's reason" grep -q 'openid' "$T/body"
 
 # --- prepayctl wechat bindings / unbind ---------------------------------------
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN1" "$URL/api/v1/accounts/$A1")
+expect "the WeChat session reads its account summary" "$code $(body .balance_fen)" "200 1500"
 run_ctl wechat bindings --site "$PAY_SITE"
 check "bindings lists the site's three bindings" [ "$rc" = 0 ] && [ "$(grep -c "$PAY_SITE/t" "$T/out")" = 3 ]
 mask1="${OPENID1:0:1}…${OPENID1: -4}"
@@ -128,6 +130,8 @@ check "  says what it removed, masked" grep -q "unbound WeChat user $mask1 from 
 expect "  the binding is gone" "$(sql "SELECT COUNT(*) FROM wechat_bindings WHERE openid = '$OPENID1'")" 0
 code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN1" "$URL/api/v1/session")
 expect "  the sessions WeChat signed in have ended" "$code $(sql "SELECT COUNT(*) FROM sessions WHERE wechat_openid = '$OPENID1' AND revoked_at IS NULL")" "401 0"
+code=$(curl -s -o "$T/body" -w '%{http_code}' -H "Authorization: Bearer $TOKEN1" "$URL/api/v1/accounts/$A1")
+expect "  and reads no account any more (the summary route too)" "$code" 401
 req u1 GET /api/v1/session
 expect "  the user's browser session goes on" "$code" 200
 expect "  an audit_log row with the reason" \
