@@ -322,37 +322,31 @@ audit_global(struct audit_ctx *a, const char *fmt, ...)
 	a->report(a->arg, 0, NULL, msg);
 }
 
-static int
-counter_cmp(const void *x, const void *y)
-{
-	return strcmp(((const struct ledger_counter_total *)x)->name,
-	    ((const struct ledger_counter_total *)y)->name);
-}
-
-/* Counter-accounts are few (dozens): a sorted array with binary search. */
+/* Counter-accounts are few (dozens): a sorted array, found or inserted at
+ * its lower bound (no bsearch: the array is NULL until the first one). */
 static struct ledger_counter_total *
 audit_counter(struct audit_ctx *a, const char *name)
 {
 	struct ledger_audit *o = a->out;
-	struct ledger_counter_total key, *c;
+	char key[sizeof o->counters[0].name];
 	int lo = 0, hi = o->ncounters;
 
-	snprintf(key.name, sizeof key.name, "%s", name ? name : "");
-	if ((c = bsearch(&key, o->counters, (size_t)o->ncounters, sizeof *c, counter_cmp)) != NULL)
-		return c;
-	if (o->ncounters >= LEDGER_AUDIT_MAX_COUNTERS)
-		return NULL;
+	snprintf(key, sizeof key, "%s", name ? name : "");
 	while (lo < hi) {
 		int mid = (lo + hi) / 2;
-		if (strcmp(o->counters[mid].name, key.name) < 0)
+		if (strcmp(o->counters[mid].name, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
+	if (lo < o->ncounters && strcmp(o->counters[lo].name, key) == 0)
+		return &o->counters[lo];
+	if (o->ncounters >= LEDGER_AUDIT_MAX_COUNTERS)
+		return NULL;
 	o->counters = xrealloc(o->counters, (size_t)(o->ncounters + 1) * sizeof *o->counters);
 	memmove(&o->counters[lo + 1], &o->counters[lo], (size_t)(o->ncounters - lo) * sizeof *o->counters);
 	memset(&o->counters[lo], 0, sizeof *o->counters);
-	snprintf(o->counters[lo].name, sizeof o->counters[lo].name, "%s", key.name);
+	snprintf(o->counters[lo].name, sizeof o->counters[lo].name, "%s", key);
 	o->ncounters++;
 	return &o->counters[lo];
 }
