@@ -10,6 +10,7 @@
 struct slot {
 	int64_t account_id;		/* 0: empty */
 	int64_t expires_ms;
+	int64_t parts_expires_ms;	/* the names, spend and meters in body */
 	char stamp[SUMMARY_STAMP_MAX];
 	char *body;
 	size_t len;
@@ -25,41 +26,46 @@ slot_of(int64_t account_id)
 }
 
 int
-summary_cache_get(int64_t account_id, const char *stamp, int64_t now_ms, char **body, size_t *len)
+summary_cache_get(int64_t account_id, const char *stamp, int64_t now_ms, char **body, size_t *len,
+    int64_t *parts_expires_ms)
 {
 	struct slot *s = slot_of(account_id);
-	int hit = 0;
+	int found = 0;
 
 	*body = NULL;
 	*len = 0;
+	*parts_expires_ms = 0;
 	if (account_id <= 0)
 		return 0;
 	pthread_mutex_lock(&lock);
-	if (s->account_id == account_id && s->body != NULL && now_ms < s->expires_ms && strcmp(s->stamp, stamp) == 0) {
+	if (s->account_id == account_id && s->body != NULL && now_ms < s->parts_expires_ms) {
+		found = now_ms < s->expires_ms && strcmp(s->stamp, stamp) == 0 ? 1 : 2;
 		*body = xmalloc(s->len + 1);
 		memcpy(*body, s->body, s->len + 1);
 		*len = s->len;
-		hit = 1;
+		*parts_expires_ms = s->parts_expires_ms;
 	}
 	pthread_mutex_unlock(&lock);
-	return hit;
+	return found;
 }
 
 void
-summary_cache_put(int64_t account_id, const char *stamp, int64_t expires_ms, const char *body)
+summary_cache_put(int64_t account_id, const char *stamp, int64_t expires_ms, int64_t parts_expires_ms,
+    const char *body)
 {
 	struct slot *s = slot_of(account_id);
 	size_t len = strlen(body);
 	char *copy, *old;
 
-	if (account_id <= 0 || expires_ms <= 0 || strlen(stamp) >= SUMMARY_STAMP_MAX || len > SUMMARY_BODY_MAX)
+	if (account_id <= 0 || parts_expires_ms <= 0 || strlen(stamp) >= SUMMARY_STAMP_MAX || len > SUMMARY_BODY_MAX)
 		return;
 	copy = xmalloc(len + 1);
 	memcpy(copy, body, len + 1);
 	pthread_mutex_lock(&lock);
 	old = s->body;
 	s->account_id = account_id;
-	s->expires_ms = expires_ms;
+	s->expires_ms = expires_ms < parts_expires_ms ? expires_ms : parts_expires_ms;
+	s->parts_expires_ms = parts_expires_ms;
 	memcpy(s->stamp, stamp, strlen(stamp) + 1);
 	s->body = copy;
 	s->len = len;

@@ -14,6 +14,7 @@
 #include "cgi/summary_cache.h"
 #include "billing/policy_apply.h"
 #include "lib/log.h"
+#include "lib/xmalloc.h"
 
 int
 tenant_accounts_json(struct db *db, int64_t user_id, int64_t tenant_id, cJSON *arr)
@@ -131,117 +132,186 @@ meters_json(struct db *db, int64_t account_id, cJSON *arr)
 #define SUMMARY_JOINS "LEFT JOIN account_policy_state st ON st.account_id = a.id " \
 	"LEFT JOIN account_policy_overrides o ON o.account_id = a.id LEFT JOIN site_policies p ON p.site_id = a.site_id"
 
-/* The summary of an account the user may see, rendered; NULL after answering. cut_in_s: seconds until a
- * pending cut falls due, -1 when none is. */
-static cJSON *
-summary_render(struct request *req, struct db *db, int64_t account_id, int64_t *cut_in_s)
-{
-	struct policy_result pr;
-	struct db_rows *rows;
-	int64_t daily_fen = 0, balance_fen = 0, overdraft_fen = 0, spent;
-	cJSON *root, *ec;
-	int r;
+/* The parts of a summary that may lag by the TTL: names, the 7-day spend, the meters. */
+struct summary_parts {
+	char *code, *energy, *tenant, *site;
+	int64_t daily_fen;
+	cJSON *meters;
+};
 
+static void
+parts_free(struct summary_parts *p)
+{
+	free(p->code);
+	free(p->energy);
+	free(p->tenant);
+	free(p->site);
+	cJSON_Delete(p->meters);
+	memset(p, 0, sizeof *p);
+}
+
+/* The parts from the database: 0, 1 no such account, -1 database error. */
+static int
+parts_load(struct db *db, int64_t account_id, struct summary_parts *p)
+{
 	/* the scope was checked with the session; the last 7 days' spend here */
-	rows = db_query(db, "SELECT CONCAT(s.code, '/', a.code), a.energy, a.balance_fen, a.overdraft_fen, a.keep_power, "
-	    "a.status, t.name, s.name, (SELECT COALESCE(-SUM(l.amount_fen), 0) FROM ledger_entries l WHERE l.account_id = a.id "
+	struct db_rows *rows = db_query(db, "SELECT CONCAT(s.code, '/', a.code), a.energy, t.name, s.name, "
+	    "(SELECT COALESCE(-SUM(l.amount_fen), 0) FROM ledger_entries l WHERE l.account_id = a.id "
 	    "AND l.kind IN ('consumption', 'fee') AND l.created_at > UTC_TIMESTAMP(6) - INTERVAL 7 DAY) "
 	    "FROM accounts a JOIN sites s ON s.id = a.site_id JOIN tenants t ON t.id = a.tenant_id "
 	    "WHERE a.id = ?", "i", account_id);
+	int64_t spent;
+	int r;
+
+	memset(p, 0, sizeof *p);
 	if (rows == NULL || (r = db_rows_next(rows)) < 0) {
 		db_rows_free(rows);
-		request_db_failed(req, db);
-		return NULL;
+		return -1;
 	}
 	if (r == 0) {
 		db_rows_free(rows);
-		response_error(req, 404, "account_not_found", "you have no account %lld", (long long)account_id);
-		return NULL;
+		return 1;
 	}
-	root = cJSON_CreateObject();
-	cJSON_AddNumberToObject(root, "id", (double)account_id);
-	cJSON_AddStringToObject(root, "code", db_rows_str(rows, 0));
-	cJSON_AddStringToObject(root, "energy", db_rows_str(rows, 1));
-	balance_fen = db_rows_int(rows, 2);
-	overdraft_fen = db_rows_int(rows, 3);
-	cJSON_AddNumberToObject(root, "balance_fen", (double)balance_fen);
-	cJSON_AddNumberToObject(root, "overdraft_fen", (double)overdraft_fen);
-	cJSON_AddBoolToObject(root, "keep_power", db_rows_int(rows, 4) != 0);
-	cJSON_AddStringToObject(root, "status", db_rows_str(rows, 5));
-	cJSON_AddStringToObject(root, "tenant", db_rows_str(rows, 6));
-	cJSON_AddStringToObject(root, "site", db_rows_str(rows, 7));
-	spent = db_rows_int(rows, 8);
-	daily_fen = spent > 0 ? (spent + 6) / 7 : 0;
+	p->code = xstrdup(db_rows_str(rows, 0));
+	p->energy = xstrdup(db_rows_str(rows, 1));
+	p->tenant = xstrdup(db_rows_str(rows, 2));
+	p->site = xstrdup(db_rows_str(rows, 3));
+	spent = db_rows_int(rows, 4);
+	p->daily_fen = spent > 0 ? (spent + 6) / 7 : 0;
 	db_rows_free(rows);
-
-	/* read-only: the poller and top-ups persist decisions, a page view does not */
-	if ((r = policy_evaluate(db, account_id, 0, &pr)) != 0) {
-		cJSON_Delete(root);
-		if (r == 1)
-			response_error(req, 404, "account_not_found", "you have no account %lld", (long long)account_id);
-		else
-			request_db_failed(req, db);
-		return NULL;
+	p->meters = cJSON_CreateArray();
+	if (meters_json(db, account_id, p->meters) != 0) {
+		parts_free(p);
+		return -1;
 	}
-	*cut_in_s = pr.d.level == POLICY_LEVEL_CUT_PENDING && pr.d.cut_at > 0 ? pr.d.cut_at - pr.evaluated_at : -1;
-	cJSON_AddStringToObject(root, "supply", policy_supply_name(pr.d.supply));
-	cJSON_AddStringToObject(root, "alert_level", policy_level_name(pr.d.level));
-	cJSON_AddNumberToObject(root, "alert_level_n", (double)pr.d.level);
-	cJSON_AddNumberToObject(root, "need_fen", (double)pr.d.need_fen);
-	cJSON_AddNumberToObject(root, "cut_line_fen", (double)pr.d.cut_line_fen);
-	cJSON_AddNumberToObject(root, "restore_at_fen", (double)pr.d.restore_at_fen);
-	add_utc(root, "cut_at", pr.d.cut_at);
-	cJSON_AddStringToObject(root, "why", pr.d.why);
-	cJSON_AddStringToObject(root, "timezone", pr.timezone[0] ? pr.timezone : "Asia/Shanghai");
-	cJSON_AddNumberToObject(root, "daily_spend_fen", (double)daily_fen);
+	return 0;
+}
+
+/* The parts out of a summary rendered before: 0, or -1 when it is not one. */
+static int
+parts_from(const char *body, struct summary_parts *p)
+{
+	cJSON *root = cJSON_Parse(body), *spend;
+	const char *code = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "code"));
+	const char *energy = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "energy"));
+	const char *tenant = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "tenant"));
+	const char *site = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(root, "site"));
+
+	memset(p, 0, sizeof *p);
+	spend = cJSON_GetObjectItemCaseSensitive(root, "daily_spend_fen");
+	p->meters = cJSON_DetachItemFromObjectCaseSensitive(root, "meters");
+	if (code == NULL || energy == NULL || tenant == NULL || site == NULL || !cJSON_IsNumber(spend) ||
+	    !cJSON_IsArray(p->meters)) {
+		cJSON_Delete(p->meters);
+		p->meters = NULL;
+		cJSON_Delete(root);
+		return -1;
+	}
+	p->code = xstrdup(code);
+	p->energy = xstrdup(energy);
+	p->tenant = xstrdup(tenant);
+	p->site = xstrdup(site);
+	p->daily_fen = (int64_t)spend->valuedouble;
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* The summary: the parts (their meters move into it), the status, and the policy's exact answer. */
+static cJSON *
+summary_build(int64_t account_id, struct summary_parts *p, const char *status, const struct policy_result *pr)
+{
+	const struct policy_decision *d = &pr->d;
+	cJSON *root = cJSON_CreateObject(), *ec;
+
+	cJSON_AddNumberToObject(root, "id", (double)account_id);
+	cJSON_AddStringToObject(root, "code", p->code);
+	cJSON_AddStringToObject(root, "energy", p->energy);
+	cJSON_AddNumberToObject(root, "balance_fen", (double)pr->account.balance_fen);
+	cJSON_AddNumberToObject(root, "overdraft_fen", (double)pr->account.overdraft_fen);
+	cJSON_AddBoolToObject(root, "keep_power", pr->account.keep_power != 0);
+	cJSON_AddStringToObject(root, "status", status);
+	cJSON_AddStringToObject(root, "tenant", p->tenant);
+	cJSON_AddStringToObject(root, "site", p->site);
+	cJSON_AddStringToObject(root, "supply", policy_supply_name(d->supply));
+	cJSON_AddStringToObject(root, "alert_level", policy_level_name(d->level));
+	cJSON_AddNumberToObject(root, "alert_level_n", (double)d->level);
+	cJSON_AddNumberToObject(root, "need_fen", (double)d->need_fen);
+	cJSON_AddNumberToObject(root, "cut_line_fen", (double)d->cut_line_fen);
+	cJSON_AddNumberToObject(root, "restore_at_fen", (double)d->restore_at_fen);
+	add_utc(root, "cut_at", d->cut_at);
+	cJSON_AddStringToObject(root, "why", d->why);
+	cJSON_AddStringToObject(root, "timezone", pr->timezone[0] ? pr->timezone : "Asia/Shanghai");
+	cJSON_AddNumberToObject(root, "daily_spend_fen", (double)p->daily_fen);
 	/* days until the cut line at the last week's pace; null when nothing is used */
-	if (daily_fen > 0) {
-		int64_t room = balance_fen - pr.d.cut_line_fen;
-		cJSON_AddNumberToObject(root, "days_left", (double)(room > 0 ? room / daily_fen : 0));
+	if (p->daily_fen > 0) {
+		int64_t room = pr->account.balance_fen - d->cut_line_fen;
+		cJSON_AddNumberToObject(root, "days_left", (double)(room > 0 ? room / p->daily_fen : 0));
 	} else
 		cJSON_AddNullToObject(root, "days_left");
 	ec = cJSON_AddObjectToObject(root, "emergency_credit");
-	cJSON_AddBoolToObject(ec, "available", pr.d.ec_available != 0);
-	cJSON_AddNumberToObject(ec, "amount_fen", (double)pr.d.ec_amount_fen);
-	cJSON_AddBoolToObject(ec, "taken", pr.d.ec_taken != 0);
-	cJSON_AddNumberToObject(ec, "outstanding_fen", (double)pr.d.ec_outstanding_fen);
-	if (meters_json(db, account_id, cJSON_AddArrayToObject(root, "meters")) != 0) {
-		cJSON_Delete(root);
-		request_db_failed(req, db);
-		return NULL;
-	}
+	cJSON_AddBoolToObject(ec, "available", d->ec_available != 0);
+	cJSON_AddNumberToObject(ec, "amount_fen", (double)d->ec_amount_fen);
+	cJSON_AddBoolToObject(ec, "taken", d->ec_taken != 0);
+	cJSON_AddNumberToObject(ec, "outstanding_fen", (double)d->ec_outstanding_fen);
+	cJSON_AddItemToObject(root, "meters", p->meters);
+	p->meters = NULL;
 	return root;
 }
 
 /*
  * One round trip when nothing changed: session, scope and the stamp
- * together, then the cached answer; else rendered and remembered.
+ * together, then the cached answer. When the stamp moved (a debit, a
+ * top-up), the policy is evaluated again and the lagging parts reused
+ * while fresh; else everything is read.
  */
 void
 tenant_account_get(struct request *req)
 {
 	struct auth_user u;
+	struct summary_parts parts;
+	struct policy_result pr;
 	struct db_rows *rows;
 	struct db *db;
-	int64_t account_id = request_int(req, "account", 0), cut_in_s = -1, now_ms;
-	char stamp[SUMMARY_STAMP_MAX], *text;
+	int64_t account_id = request_int(req, "account", 0), now_ms, parts_expires_ms;
+	char stamp[SUMMARY_STAMP_MAX], status[32], *text = NULL;
 	size_t len;
 	cJSON *root;
+	int r, cached;
 
-	if (auth_require_account(req, &u, account_id, AUTH_ACCOUNT_SQL(SUMMARY_STAMP, SUMMARY_JOINS), &rows) != 0)
+	if (auth_require_account(req, &u, account_id, AUTH_ACCOUNT_SQL(SUMMARY_STAMP ", a.status", SUMMARY_JOINS),
+	    &rows) != 0)
 		return;
 	/* a stamp too long for the buffer is left empty: never cached */
 	if (snprintf(stamp, sizeof stamp, "%s", db_rows_str(rows, AUTH_ACCOUNT_COL0)) >= (int)sizeof stamp)
 		stamp[0] = '\0';
+	snprintf(status, sizeof status, "%s", db_rows_str(rows, AUTH_ACCOUNT_COL0 + 1));
 	db_rows_free(rows);
 	now_ms = summary_cache_now_ms();
-	if (stamp[0] != '\0' && summary_cache_get(account_id, stamp, now_ms, &text, &len) == 1) {
+	cached = stamp[0] != '\0' ? summary_cache_get(account_id, stamp, now_ms, &text, &len, &parts_expires_ms) : 0;
+	if (cached == 1) {
 		response_text(req, 200, CONTENT_TYPE_JSON, text, len);
 		free(text);
 		return;
 	}
-	if ((db = request_db(req)) == NULL || (root = summary_render(req, db, account_id, &cut_in_s)) == NULL)
+	if ((db = request_db(req)) == NULL) {
+		free(text);
 		return;
+	}
+	if (cached == 2 && parts_from(text, &parts) != 0)
+		cached = 0;
+	free(text);
+	if (cached == 0) {
+		if ((r = parts_load(db, account_id, &parts)) != 0)
+			goto failed;
+		parts_expires_ms = now_ms + SUMMARY_TTL_MS;
+	}
+	/* read-only: the poller and top-ups persist decisions, a page view does not */
+	if ((r = policy_evaluate(db, account_id, 0, &pr)) != 0) {
+		parts_free(&parts);
+		goto failed;
+	}
+	root = summary_build(account_id, &parts, status, &pr);
+	parts_free(&parts);
 	if ((text = cJSON_PrintUnformatted(root)) == NULL) {
 		cJSON_Delete(root);
 		response_error(req, 500, "internal_error", "could not render the response");
@@ -249,9 +319,16 @@ tenant_account_get(struct request *req)
 	}
 	cJSON_Delete(root);
 	if (stamp[0] != '\0')
-		summary_cache_put(account_id, stamp, summary_cache_expiry(now_ms, cut_in_s), text);
+		summary_cache_put(account_id, stamp, summary_cache_expiry(now_ms, pr.d.level == POLICY_LEVEL_CUT_PENDING &&
+		    pr.d.cut_at > 0 ? pr.d.cut_at - pr.evaluated_at : -1), parts_expires_ms, text);
 	response_text(req, 200, CONTENT_TYPE_JSON, text, strlen(text));
 	free(text);
+	return;
+failed:
+	if (r == 1)
+		response_error(req, 404, "account_not_found", "you have no account %lld", (long long)account_id);
+	else
+		request_db_failed(req, db);
 }
 
 struct ec_tx {
