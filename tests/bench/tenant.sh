@@ -50,7 +50,9 @@ ctl() { "$builddir/prepayctl" -c "$PREPAY_CONF" "$@"; }
 # ~35,000 rows per meter-year, is ~50 GB at 10,000 meters). The site code
 # names the scale: a second run finds it loaded and skips loading (an
 # interrupted load resumes account by account). Drop it by dropping the
-# bench's database.
+# bench's database. The park's rollup rows have no consumption rows behind
+# them (except the raw sample): `prepayctl usage rebuild` without --account
+# on this database would clear them.
 raw_meters=${BENCH_RAW_METERS:-$((meters < 300 ? meters : 300))}
 raw_days=${BENCH_RAW_DAYS:-$((days < 60 ? days : 60))}
 [ "$raw_meters" -le "$meters" ] && [ "$raw_days" -le "$days" ] ||
