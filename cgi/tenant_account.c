@@ -131,6 +131,8 @@ meters_json(struct db *db, int64_t account_id, cJSON *arr)
 	"IFNULL(st.seen_seq, '-'), IFNULL(o.updated_at, '-'), IFNULL(p.updated_at, '-'))"
 #define SUMMARY_JOINS "LEFT JOIN account_policy_state st ON st.account_id = a.id " \
 	"LEFT JOIN account_policy_overrides o ON o.account_id = a.id LEFT JOIN site_policies p ON p.site_id = a.site_id"
+/* after the stamp: what the answer is checked against before it is cached (see below) */
+#define SUMMARY_COLS SUMMARY_STAMP ", a.status, a.balance_fen, a.overdraft_fen, a.keep_power, IFNULL(st.supply, 'on') = 'off'"
 
 /* The parts of a summary that may lag by the TTL: names, the 7-day spend, the meters. */
 struct summary_parts {
@@ -274,17 +276,22 @@ tenant_account_get(struct request *req)
 	struct db *db;
 	int64_t account_id = request_int(req, "account", 0), now_ms, parts_expires_ms;
 	char stamp[SUMMARY_STAMP_MAX], status[32], *text = NULL;
+	struct policy_account seen;
 	size_t len;
 	cJSON *root;
 	int r, cached;
 
-	if (auth_require_account(req, &u, account_id, AUTH_ACCOUNT_SQL(SUMMARY_STAMP ", a.status", SUMMARY_JOINS),
-	    &rows) != 0)
+	if (auth_require_account(req, &u, account_id, AUTH_ACCOUNT_SQL(SUMMARY_COLS, SUMMARY_JOINS), &rows) != 0)
 		return;
 	/* a stamp too long for the buffer is left empty: never cached */
 	if (snprintf(stamp, sizeof stamp, "%s", db_rows_str(rows, AUTH_ACCOUNT_COL0)) >= (int)sizeof stamp)
 		stamp[0] = '\0';
 	snprintf(status, sizeof status, "%s", db_rows_str(rows, AUTH_ACCOUNT_COL0 + 1));
+	memset(&seen, 0, sizeof seen);
+	seen.balance_fen = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 2);
+	seen.overdraft_fen = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 3);
+	seen.keep_power = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 4) != 0;
+	seen.supply = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 5) != 0 ? POLICY_SUPPLY_OFF : POLICY_SUPPLY_ON;
 	db_rows_free(rows);
 	now_ms = summary_cache_now_ms();
 	cached = stamp[0] != '\0' ? summary_cache_get(account_id, stamp, now_ms, &text, &len, &parts_expires_ms) : 0;
@@ -318,7 +325,10 @@ tenant_account_get(struct request *req)
 		return;
 	}
 	cJSON_Delete(root);
-	if (stamp[0] != '\0')
+	/* the policy read after the stamp: a change in between (even one undone
+	 * since, like keep-power off and on) must not be cached under it */
+	if (stamp[0] != '\0' && pr.account.balance_fen == seen.balance_fen && pr.account.overdraft_fen ==
+	    seen.overdraft_fen && pr.account.keep_power == seen.keep_power && pr.account.supply == seen.supply)
 		summary_cache_put(account_id, stamp, summary_cache_expiry(now_ms, pr.d.level == POLICY_LEVEL_CUT_PENDING &&
 		    pr.d.cut_at > 0 ? pr.d.cut_at - pr.evaluated_at : -1), parts_expires_ms, text);
 	response_text(req, 200, CONTENT_TYPE_JSON, text, strlen(text));
