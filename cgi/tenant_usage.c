@@ -66,15 +66,16 @@ series_free(struct series *s)
 		free(s->meter_milli[i]);
 }
 
-/* Reads the account's hours of energy in [from, to) into s: every hour the
- * range touches (the rollup's resolution). 0 or -1 (database). */
+/* Reads the account's hours of energy in [from, to) — every hour the range
+ * touches (the rollup's resolution) — into s, or, for hours before split,
+ * into before (the previous period: one range scan for both). 0 or -1
+ * (database). */
 static int
 series_fill(struct db *db, int64_t account_id, const char *energy, int64_t from, int64_t to, int step,
-    const struct tz *z, struct series *s)
+    const struct tz *z, struct series *s, int64_t split, struct series *before)
 {
 	struct db_rows *rows;
-	int64_t cur_meter = 0;
-	int mi = -1, r;
+	int r;
 
 	/* the primary key's range: (account, energy, hour) */
 	rows = db_query(db, "SELECT u.meter_id, m.code, TIMESTAMPDIFF(SECOND, '1970-01-01', u.hour_at), u.sharp_milli,"
@@ -86,33 +87,39 @@ series_fill(struct db *db, int64_t account_id, const char *energy, int64_t from,
 		return -1;
 	while ((r = db_rows_next(rows)) == 1) {
 		int64_t meter = db_rows_int(rows, 0), hour = db_rows_int(rows, 2), milli = 0, nyuan = db_rows_int(rows, 8);
-		int64_t local = hour + tz_offset_at(z, hour, NULL, NULL), key = usage_bucket_key(local, step) - s->first_key;
+		int64_t local = hour + tz_offset_at(z, hour, NULL, NULL), key;
+		struct series *x = s;
+		int mi;
 
-		if (key < 0 || key >= s->n)
+		if (hour < split) {
+			if ((x = before) == NULL)
+				continue;
+		}
+		key = usage_bucket_key(local, step) - x->first_key;
+		if (key < 0 || key >= x->n)
 			continue;
-		if (meter != cur_meter) {
-			cur_meter = meter;
-			mi = -1;
-			if (s->nmeters < USAGE_MAX_METERS) {
-				mi = s->nmeters++;
-				s->meter_id[mi] = meter;
-				snprintf(s->meter_code[mi], sizeof s->meter_code[mi], "%s", db_rows_str(rows, 1));
-				s->meter_milli[mi] = xcalloc((size_t)s->n, sizeof(int64_t));
-			}
+		/* rows come by meter: a new meter is the last one seen or a new entry */
+		for (mi = x->nmeters - 1; mi >= 0 && x->meter_id[mi] != meter; mi--)
+			;
+		if (mi < 0 && x->nmeters < USAGE_MAX_METERS) {
+			mi = x->nmeters++;
+			x->meter_id[mi] = meter;
+			snprintf(x->meter_code[mi], sizeof x->meter_code[mi], "%s", db_rows_str(rows, 1));
+			x->meter_milli[mi] = xcalloc((size_t)x->n, sizeof(int64_t));
 		}
 		for (int b = 0; b < NBANDS; b++) {
-			s->band_milli[key][b] += db_rows_int(rows, 3 + b);
+			x->band_milli[key][b] += db_rows_int(rows, 3 + b);
 			milli += db_rows_int(rows, 3 + b);
 		}
 		for (int b = 0; b < 4; b++)
-			s->band_nyuan[b] += db_rows_int(rows, 9 + b);
-		s->energy_milli[key] += milli;
-		s->cost_nyuan[key] += nyuan;
-		s->total_milli += milli;
-		s->total_nyuan += nyuan;
+			x->band_nyuan[b] += db_rows_int(rows, 9 + b);
+		x->energy_milli[key] += milli;
+		x->cost_nyuan[key] += nyuan;
+		x->total_milli += milli;
+		x->total_nyuan += nyuan;
 		if (mi >= 0)
-			s->meter_milli[mi][key] += milli;
-		s->hour_milli[tz_floor_div(local, 3600) - tz_floor_div(local, 86400) * 24] += milli;
+			x->meter_milli[mi][key] += milli;
+		x->hour_milli[tz_floor_div(local, 3600) - tz_floor_div(local, 86400) * 24] += milli;
 	}
 	db_rows_free(rows);
 	return r < 0 ? -1 : 0;
@@ -329,8 +336,7 @@ tenant_usage(struct request *req)
 	series_init(&cur, k0, (int)(k1 - k0 + 1));
 	/* the period before, of the same length, bucketed the same way */
 	series_init(&prev, usage_bucket_key(lfrom - span, step), (int)(k1 - k0 + 1));
-	if (series_fill(db, account_id, energy, from, to, step, env.z, &cur) != 0 ||
-	    series_fill(db, account_id, energy, from - span, from, step, env.z, &prev) != 0) {
+	if (series_fill(db, account_id, energy, from - span, to, step, env.z, &cur, usage_hour_of(from), &prev) != 0) {
 		series_free(&cur);
 		series_free(&prev);
 		usage_env_free(&env);
@@ -410,7 +416,7 @@ tenant_insights(struct request *req)
 		from = now - days * 86400;
 	series_init(&s, kend - days, (int)days);
 	if (series_fill(db, account_id, "electricity", from, now - (lnow - usage_bucket_start(kend, USAGE_DAY)), USAGE_DAY,
-	    env.z, &s) != 0) {
+	    env.z, &s, INT64_MIN, NULL) != 0) {
 		series_free(&s);
 		usage_env_free(&env);
 		request_db_failed(req, db);
