@@ -409,7 +409,6 @@ server_run(const struct server_opts *opts)
 	memset(&srv, 0, sizeof srv);
 	srv.opts = opts;
 	srv.start_time_s = (int64_t)time(NULL);
-	srv.metrics = metrics_new(names, nroutes);
 
 	if (FCGX_Init() != 0)
 		fatalx("FCGX_Init failed");
@@ -422,6 +421,8 @@ server_run(const struct server_opts *opts)
 	/* nginx workers run as another user */
 	if (chmod(opts->socket_path, 0666) != 0)
 		log_warn("%s: chmod 0666: %s", opts->socket_path, strerror(errno));
+	/* only now: the early returns above would leak it */
+	srv.metrics = metrics_new(names, nroutes);
 
 	/* only this thread takes the stop signals; workers inherit the mask */
 	sigemptyset(&set);

@@ -22,24 +22,11 @@ die(struct db *db, const char *what)
 	return 1;
 }
 
-int
-main(int argc, char **argv)
+static int
+ledger_sql_run(struct db *db, int argc, char **argv)
 {
-	struct config *cfg;
-	struct db *db;
-	char err[512];
 	int64_t site = 0, tenant, v;
 
-	if (argc < 4) {
-		fprintf(stderr, "usage: ledger-sql CONF account SITE CODE [OVERDRAFT_FEN] | value SQL | exec SQL\n");
-		return 2;
-	}
-	log_init("ledger-sql", LOG_LEVEL_ERROR);
-	cfg = settings_load_or_die(argv[1]);
-	if ((db = db_connect(cfg, err, sizeof err)) == NULL) {
-		fprintf(stderr, "ledger-sql: %s\n", err);
-		return 1;
-	}
 	if (strcmp(argv[2], "value") == 0) {
 		int rc = db_query_int(db, &v, argv[3], "");
 		if (rc < 0)
@@ -75,4 +62,30 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "ledger-sql: unknown command %s\n", argv[2]);
 	return 2;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct config *cfg;
+	struct db *db;
+	char err[512];
+	int rc;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: ledger-sql CONF account SITE CODE [OVERDRAFT_FEN] | value SQL | exec SQL\n");
+		return 2;
+	}
+	log_init("ledger-sql", LOG_LEVEL_ERROR);
+	cfg = settings_load_or_die(argv[1]);
+	if ((db = db_connect(cfg, err, sizeof err)) == NULL) {
+		fprintf(stderr, "ledger-sql: %s\n", err);
+		config_free(cfg);
+		return 1;
+	}
+	rc = ledger_sql_run(db, argc, argv);
+	/* freed so LeakSanitizer stays quiet and the exit status stays ours */
+	db_close(db);
+	config_free(cfg);
+	return rc;
 }
