@@ -19,14 +19,14 @@
 
 void
 stmt_init(struct stmt *st, int64_t account_id, int64_t site_id, int32_t period, const char *account,
-    const char *timezone)
+    const char *zone)
 {
 	memset(st, 0, sizeof *st);
 	st->account_id = account_id;
 	st->site_id = site_id;
 	st->period = period;
 	snprintf(st->account, sizeof st->account, "%s", account ? account : "");
-	snprintf(st->timezone, sizeof st->timezone, "%s", timezone ? timezone : "");
+	snprintf(st->timezone, sizeof st->timezone, "%s", zone ? zone : "");
 }
 
 void

@@ -81,7 +81,7 @@ struct stmt_usage {
 };
 
 void stmt_init(struct stmt *, int64_t account_id, int64_t site_id, int32_t period, const char *account,
-    const char *timezone);
+    const char *zone);
 void stmt_free(struct stmt *);
 void stmt_add(struct stmt *, const struct stmt_line *);
 /* Opening, the listed entries, the posted charges (the rest) and closing. */
