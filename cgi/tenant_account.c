@@ -156,10 +156,12 @@ parts_free(struct summary_parts *p)
 static int
 parts_load(struct db *db, int64_t account_id, struct summary_parts *p)
 {
-	/* the scope was checked with the session; the last 7 days' spend here */
+	/* the scope was checked with the session; the last 7 days' rated usage
+	 * here, from the hourly rollup: at most 168 rows a meter however old
+	 * the account (its ledger entries would be a scan of all of them) */
 	struct db_rows *rows = db_query(db, "SELECT CONCAT(s.code, '/', a.code), a.energy, t.name, s.name, "
-	    "(SELECT COALESCE(-SUM(l.amount_fen), 0) FROM ledger_entries l WHERE l.account_id = a.id "
-	    "AND l.kind IN ('consumption', 'fee') AND l.created_at > UTC_TIMESTAMP(6) - INTERVAL 7 DAY) "
+	    "(SELECT COALESCE(SUM(u.rated_nyuan), 0) FROM usage_hours u WHERE u.account_id = a.id "
+	    "AND u.energy = a.energy AND u.hour_at >= UTC_TIMESTAMP() - INTERVAL 7 DAY) "
 	    "FROM accounts a JOIN sites s ON s.id = a.site_id JOIN tenants t ON t.id = a.tenant_id "
 	    "WHERE a.id = ?", "i", account_id);
 	int64_t spent;
@@ -178,7 +180,7 @@ parts_load(struct db *db, int64_t account_id, struct summary_parts *p)
 	p->energy = xstrdup(db_rows_str(rows, 1));
 	p->tenant = xstrdup(db_rows_str(rows, 2));
 	p->site = xstrdup(db_rows_str(rows, 3));
-	spent = db_rows_int(rows, 4);
+	spent = (db_rows_int(rows, 4) + 5000000) / 10000000;	/* nano-yuan to fen, half up */
 	p->daily_fen = spent > 0 ? (spent + 6) / 7 : 0;
 	db_rows_free(rows);
 	p->meters = cJSON_CreateArray();

@@ -149,5 +149,20 @@ while req u3 GET "/api/v1/accounts/$A3" && [ "$(body '.meters[0].last_reading_mi
 done
 expect "a new reading shows within the TTL" "$(body '.meters[0].last_reading_milli')" 123456
 
+# --- days left: the last 7 days' rated usage (what consumption says), within the TTL ----
+# a1 consumed yesterday; its daily spend is Σ rated ÷ 7 in fen, days left (balance − cut line) ÷ it
+signin u1d "$PH1"
+spent=$(sql "SELECT (COALESCE(SUM(rated_nyuan), 0) + 5000000) DIV 10000000 FROM consumption
+    WHERE account_id = $A1 AND start_at >= UTC_TIMESTAMP() - INTERVAL 7 DAY")
+daily=$(( (spent + 6) / 7 ))
+i=0
+while req u1d GET "/api/v1/accounts/$A1" && [ "$(body .daily_spend_fen)" != "$daily" ] && [ $i -lt 40 ]; do
+	sleep 0.25; i=$((i + 1))
+done
+expect "daily spend: the last 7 days' rated consumption ÷ 7 ($spent fen > 0)" \
+    "$(body .daily_spend_fen) $([ "$spent" -gt 0 ] && echo used)" "$daily used"
+expect "days left: (balance − cut line) ÷ daily spend" "$(body .days_left)" \
+    "$(body '((.balance_fen - .cut_line_fen) / .daily_spend_fen | floor) as $d | if $d < 0 then 0 else $d end')"
+
 echo "1..$tap_n"
 [ "$tap_failed" = 0 ]
