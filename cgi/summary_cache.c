@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "lib/clock.h"
 #include "cgi/summary_cache.h"
 #include "lib/xmalloc.h"
 
@@ -82,15 +83,6 @@ summary_cache_expiry(int64_t now_ms, int64_t cut_in_s)
 	if (cut_in_s >= 0 && cut_in_s * 1000 < ttl_ms)
 		ttl_ms = cut_in_s * 1000;
 	return ttl_ms > 0 ? now_ms + ttl_ms : 0;
-}
-
-int64_t
-summary_cache_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void

@@ -37,8 +37,6 @@ void summary_cache_put(int64_t account_id, const char *stamp, int64_t expires_ms
  * due time (cut_in_s seconds from now; < 0: none pending) if sooner. 0 when
  * it is due already and must not be cached. */
 int64_t summary_cache_expiry(int64_t now_ms, int64_t cut_in_s);
-/* The monotonic clock of the expiries, in ms. */
-int64_t summary_cache_now_ms(void);
 /* Forgets every entry (tests). */
 void summary_cache_clear(void);
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/clock.h"
 #include "cgi/api.h"
 #include "cgi/auth.h"
 #include "cgi/summary_cache.h"
@@ -295,7 +296,7 @@ tenant_account_get(struct request *req)
 	seen.keep_power = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 4) != 0;
 	seen.supply = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 5) != 0 ? POLICY_SUPPLY_OFF : POLICY_SUPPLY_ON;
 	db_rows_free(rows);
-	now_ms = summary_cache_now_ms();
+	now_ms = clock_mono_ms();
 	cached = stamp[0] != '\0' ? summary_cache_get(account_id, stamp, now_ms, &text, &len, &parts_expires_ms) : 0;
 	if (cached == 1) {
 		response_text(req, 200, CONTENT_TYPE_JSON, text, len);

@@ -1,5 +1,6 @@
 noinst_LIBRARIES += lib/libprepay.a
 lib_libprepay_a_SOURCES = \
+	lib/clock.c lib/clock.h \
 	lib/config.c lib/config.h \
 	lib/db.c lib/db.h \
 	lib/log.c lib/log.h \

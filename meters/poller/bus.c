@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 #include <modbus.h>
+#include "lib/clock.h"
 #include "meters/poller/poller.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
@@ -37,15 +38,6 @@ poller_now_ms(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -94,7 +86,7 @@ static int
 session_connect(struct session *s, char *err, size_t errlen)
 {
 	const struct pgateway *g = &s->b->gw;
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	if (now < s->next_connect_ms) {
 		snprintf(err, errlen, "gateway %s unreachable (next try in %" PRId64 " ms)", g->code,
@@ -136,7 +128,7 @@ session_connect(struct session *s, char *err, size_t errlen)
 static int
 session_tx(struct session *s, int unit, int op, uint16_t addr, int count, uint16_t *words, char *err, size_t errlen)
 {
-	int64_t wait = s->last_tx_ms + s->b->gw.gap_ms - mono_ms();
+	int64_t wait = s->last_tx_ms + s->b->gw.gap_ms - clock_mono_ms();
 	int rc, e;
 
 	if (s->ctx == NULL && session_connect(s, err, errlen) != 0)
@@ -155,7 +147,7 @@ session_tx(struct session *s, int unit, int op, uint16_t addr, int count, uint16
 	default: rc = modbus_write_registers(s->ctx, addr, count, words); break;
 	}
 	e = errno;
-	s->last_tx_ms = mono_ms();
+	s->last_tx_ms = clock_mono_ms();
 	atomic_fetch_add(&s->b->reads, 1);
 	if (rc == -1 || (op <= 4 && rc != count)) {
 		atomic_fetch_add(&s->b->errors, 1);
@@ -238,7 +230,7 @@ read_meter(struct session *s, struct pmeter *m)
 			if (backoff > o->backoff_max_ms)
 				backoff = o->backoff_max_ms;
 		}
-		m->next_try_ms = backoff ? mono_ms() + backoff : 0;
+		m->next_try_ms = backoff ? clock_mono_ms() + backoff : 0;
 	}
 	log_debug("meter %s: %s (failure %d)", m->code, err, m->fails);
 	if (o->no_store)
@@ -382,7 +374,7 @@ bus_main(void *arg)
 	s.b = b;
 	s.p = b->p;
 	while (!atomic_load(&b->stop)) {
-		int64_t start = mono_ms(), deadline;
+		int64_t start = clock_mono_ms(), deadline;
 		long long reads_before = atomic_load(&b->reads);
 		char err[POLLER_ERR_MAX];
 
@@ -405,12 +397,12 @@ bus_main(void *arg)
 		} else {
 			for (int i = 0; i < s.n && !atomic_load(&b->stop); i++) {
 				service_relays(&s);
-				if (s.m[i].next_try_ms > mono_ms())
+				if (s.m[i].next_try_ms > clock_mono_ms())
 					continue;
 				read_meter(&s, &s.m[i]);
 			}
 		}
-		atomic_store(&b->last_cycle_ms, mono_ms() - start);
+		atomic_store(&b->last_cycle_ms, clock_mono_ms() - start);
 		atomic_fetch_add(&b->cycles, 1);
 		if (s.p->o.once)
 			break;
@@ -422,7 +414,7 @@ bus_main(void *arg)
 			int64_t left;
 			struct timespec ts;
 			service_relays(&s);
-			if (atomic_load(&b->stop) || (left = deadline - mono_ms()) <= 0)
+			if (atomic_load(&b->stop) || (left = deadline - clock_mono_ms()) <= 0)
 				break;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += (time_t)(left / 1000);

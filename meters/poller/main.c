@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include "lib/clock.h"
 #include "meters/poller/poller.h"
 #include "billing/policy_apply.h"
 #include "lib/log.h"
@@ -334,15 +335,6 @@ stats(struct poller *p, int64_t elapsed_ms, long long *last_reads)
 	*last_reads = reads;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms(int64_t ms)
 {
@@ -460,13 +452,13 @@ main(int argc, char **argv)
 	    p.o.cycle_ms, p.o.store_every_ms / 1000, p.o.db_threads, p.o.no_store ? " (--no-store: nothing written)" : "",
 	    p.o.profiles);
 
-	start = last_stats = mono_ms();
+	start = last_stats = clock_mono_ms();
 	next_reload = next_sweep = next_part = start;
 	next_stats = start + p.o.stats_ms;
 	reload(&p, db, 1);
 	next_reload = start + p.o.reload_ms;
 	while (!stopping) {
-		int64_t now = mono_ms();
+		int64_t now = clock_mono_ms();
 		if (now >= next_reload) {
 			reload(&p, db, 0);
 			next_reload = now + p.o.reload_ms;
@@ -496,7 +488,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < p.nbuses; i++)
 		bus_stop(p.buses[i]);
 	writers_stop(p.w);	/* stores what is queued first */
-	stats(&p, mono_ms() - last_stats, &last_reads);
+	stats(&p, clock_mono_ms() - last_stats, &last_reads);
 	for (int i = 0; i < p.nbuses; i++)
 		bus_free(p.buses[i]);
 	free(p.buses);

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "meters/sim/sim.h"
@@ -71,7 +72,7 @@ meter_json(struct sim_meter *m)
 	cJSON *j = cJSON_CreateObject(), *f;
 	const struct profile *p = m->profile;
 	int water = p->energy == PROFILE_WATER;
-	int64_t now_mono = sim_mono_ms();
+	int64_t now_mono = clock_mono_ms();
 
 	pthread_mutex_lock(&m->lock);
 	model_advance(m, sim_now(S));
@@ -294,7 +295,7 @@ post_fault(struct sim_meter *m, const char *body, size_t len, struct reply *r)
 	else {
 		m->fault = f;
 		m->fault_left = (int)count;
-		m->fault_until_ms = for_s ? sim_mono_ms() + for_s * 1000 : 0;
+		m->fault_until_ms = for_s ? clock_mono_ms() + for_s * 1000 : 0;
 		m->fault_delay_ms = (int)delay;
 		m->fault_code = (int)code;
 		if (count > 0)
@@ -507,7 +508,7 @@ static int
 read_some(int fd, char *buf, size_t cap, size_t *n, int64_t deadline)
 {
 	struct pollfd pfd = { fd, POLLIN, 0 };
-	int64_t left = deadline - sim_mono_ms();
+	int64_t left = deadline - clock_mono_ms();
 	ssize_t r;
 
 	if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
@@ -526,7 +527,7 @@ serve(int fd)
 	size_t n = 0, head_len, clen = 0;
 	char *end, *p;
 	struct reply r = { 0, NULL };
-	int64_t deadline = sim_mono_ms() + REQ_DEADLINE_MS;
+	int64_t deadline = clock_mono_ms() + REQ_DEADLINE_MS;
 
 	for (;;) {
 		buf[n] = '\0';

@@ -21,6 +21,7 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "meters/sim/sim.h"
 
@@ -323,13 +324,13 @@ rtu_thread(void *arg)
 			ssize_t r = read(gw->pty_fd, buf + n, sizeof buf - (size_t)n);
 			if (r > 0) {
 				n += (int)r;
-				last = sim_mono_ms();
+				last = clock_mono_ms();
 			}
 		} else if (rc > 0 && (pfd.revents & (POLLHUP | POLLERR)))
 			sleep_ms(50);	/* the other end is closed: wait for a poller */
 		while (n > 0) {
 			int flen = modbus_rtu_frame_len(buf, n);
-			int silent = sim_mono_ms() - last >= RTU_SILENCE_MS;
+			int silent = clock_mono_ms() - last >= RTU_SILENCE_MS;
 
 			if (flen == 0 && !silent && n < (int)sizeof buf)
 				break;

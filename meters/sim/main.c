@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "lib/xmalloc.h"
 #include "meters/sim/sim.h"
@@ -24,18 +25,9 @@ volatile sig_atomic_t sim_stop;
 static struct sim S;
 
 int64_t
-sim_mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t
 sim_now(const struct sim *s)
 {
-	return s->start_real_ms + (sim_mono_ms() - s->start_mono_ms) * s->speed_milli / 1000;
+	return s->start_real_ms + (clock_mono_ms() - s->start_mono_ms) * s->speed_milli / 1000;
 }
 
 static void
@@ -339,7 +331,7 @@ main(int argc, char **argv)
 		fatalx("%s: the park cannot be simulated (see above)", park_path);
 
 	S.start_real_ms = (int64_t)time(NULL) * 1000;
-	S.start_mono_ms = sim_mono_ms();
+	S.start_mono_ms = clock_mono_ms();
 	for (int i = 0; i < S.nmeters; i++)
 		model_init(&S.meters[i], S.seed, S.start_real_ms);
 	if (state && access(state, F_OK) == 0 && state_load(&S, state) != 0)

@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include "lib/clock.h"
 #include "lib/log.h"
 #include "meters/sim/sim.h"
 
@@ -37,7 +38,7 @@ fault_take(struct sim_meter *m, int is_relay_write)
 
 	if (f == FAULT_NONE)
 		return FAULT_NONE;
-	if (m->fault_until_ms && sim_mono_ms() >= m->fault_until_ms) {
+	if (m->fault_until_ms && clock_mono_ms() >= m->fault_until_ms) {
 		log_info("meter %s: fault %s ended (time up)", m->id, fault_name(f));
 		m->fault = FAULT_NONE;
 		return FAULT_NONE;

@@ -102,7 +102,6 @@ struct sim {
 extern volatile sig_atomic_t sim_stop;
 
 /* time.c-ish helpers in model.c */
-int64_t sim_mono_ms(void);
 int64_t sim_now(const struct sim *);		/* simulated epoch ms */
 
 /* model.c: the meter model; callers hold m->lock */
