@@ -10,6 +10,7 @@
  * the charges of its statement before standing charges. No consumption
  * scan and no rating per request.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,40 @@ struct usage_env {
 	char tariff[65];
 };
 
+/* one store per worker thread: parsed tariffs and rating contexts are cached
+ * across requests (a new import has a new doc_id; zones reload after
+ * TARIFF_STORE_SITE_TTL); freed when the thread ends (a thread-local pointer
+ * alone leaked it at every shutdown) */
+static pthread_key_t usage_store_key;
+static pthread_once_t usage_store_once = PTHREAD_ONCE_INIT;
+
+static void
+usage_store_free(void *store)
+{
+	tariff_store_free(store);
+}
+
+static void
+usage_store_key_make(void)
+{
+	if (pthread_key_create(&usage_store_key, usage_store_free) != 0)
+		fatalx("usage: pthread_key_create failed");
+}
+
+static struct tariff_store *
+usage_thread_store(void)
+{
+	struct tariff_store *store;
+
+	pthread_once(&usage_store_once, usage_store_key_make);
+	if ((store = pthread_getspecific(usage_store_key)) == NULL) {
+		store = tariff_store_new();
+		if (pthread_setspecific(usage_store_key, store) != 0)
+			fatalx("usage: pthread_setspecific failed");
+	}
+	return store;
+}
+
 static int
 usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t site_id, const char *energy,
     int with_ctx, struct usage_env *e)
@@ -148,15 +183,8 @@ usage_env_load(struct request *req, struct db *db, int64_t account_id, int64_t s
 	char err[256];
 	int r;
 
-	/* one store per worker thread: parsed tariffs and rating contexts are
-	 * cached across requests (a new import has a new doc_id; zones reload
-	 * after TARIFF_STORE_SITE_TTL) */
-	static _Thread_local struct tariff_store *thread_store;
-
 	memset(e, 0, sizeof *e);
-	if (thread_store == NULL)
-		thread_store = tariff_store_new();
-	e->store = thread_store;
+	e->store = usage_thread_store();
 	if (tariff_store_site(e->store, db, site_id, &e->z, &cal, err, sizeof err) != 0) {
 		log_error("usage: site %lld: %s", (long long)site_id, err);
 		response_error(req, 500, "internal_error", "the site's time zone cannot be loaded; it has been logged");
