@@ -60,16 +60,49 @@ owner_resolve(struct ctl *c, const char *arg, int64_t *site, int64_t *tenant)
 	return CTL_OK;
 }
 
+/* Frees detail; 0 or -1 (database), so a db_tx function can return it. */
 static int
-audit(struct ctl *c, const char *action, const char *type, int64_t id, cJSON *detail)
+audit(struct db *db, const char *actor, const char *action, const char *type, int64_t id, cJSON *detail)
 {
 	char *d = cJSON_PrintUnformatted(detail);
-	long long n = db_exec(c->db, "INSERT INTO audit_log (actor, action, object_type, object_id, detail)"
-	    " VALUES (?, ?, ?, ?, ?)", "sssis", c->actor, action, type, id, d);
+	long long n = db_exec(db, "INSERT INTO audit_log (actor, action, object_type, object_id, detail)"
+	    " VALUES (?, ?, ?, ?, ?)", "sssis", actor, action, type, id, d);
 
 	free(d);
 	cJSON_Delete(detail);
 	return n < 0 ? -1 : 0;
+}
+
+struct contact_add {
+	const struct ctl *c;
+	int64_t site, tenant, id;	/* id: the new contact, or the one already there */
+	const char *owner, *channel, *address, *lang, *kinds, *name;
+};
+
+/* 0 added, CTL_CONFLICT the address is already a contact, -1 database */
+static int
+contact_add_tx(struct db *db, void *arg)
+{
+	struct contact_add *a = arg;
+	cJSON *d;
+	int found;
+
+	found = db_query_int(db, &a->id, "SELECT id FROM alert_contacts WHERE site_id = ? AND tenant_id <=> NULLIF(?, 0)"
+	    " AND channel = ? AND address = ? FOR UPDATE", "iiss", a->site, a->tenant, a->channel, a->address);
+	if (found != 0)
+		return found < 0 ? -1 : CTL_CONFLICT;
+	if (db_exec(db, "INSERT INTO alert_contacts (site_id, tenant_id, channel, address, lang, name, kinds,"
+	    " created_by) VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?)", "iissssss", a->site, a->tenant, a->channel,
+	    a->address, a->lang, a->name, a->kinds, a->c->actor) < 0)
+		return -1;
+	a->id = db_insert_id(db);
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "owner", a->owner);
+	cJSON_AddStringToObject(d, "channel", a->channel);
+	cJSON_AddStringToObject(d, "address", a->address);
+	cJSON_AddStringToObject(d, "lang", a->lang);
+	cJSON_AddStringToObject(d, "kinds", a->kinds);
+	return audit(db, a->c->actor, "contact.add", "alert_contact", a->id, d);
 }
 
 int
@@ -79,7 +112,7 @@ ctl_contact_add(struct ctl *c, int argc, char **argv)
 	struct ctl_opt opts[] = { { "lang", &lang, 0 }, { "kinds", &kinds, 0 }, { "name", &name, 0 },
 		{ NULL, NULL, 0 } };
 	char *pos[3], err[400];
-	int64_t site, tenant, id;
+	struct contact_add a = { 0 };
 	cJSON *d;
 	int n, rc;
 
@@ -96,39 +129,27 @@ ctl_contact_add(struct ctl *c, int argc, char **argv)
 		return ctl_fail(c, CTL_INVALID, "%s", err);
 	if (strlen(name) > 64)
 		return ctl_fail(c, CTL_INVALID, "--name is at most 64 bytes");
-	if ((rc = owner_resolve(c, pos[0], &site, &tenant)) != CTL_OK)
+	if ((rc = owner_resolve(c, pos[0], &a.site, &a.tenant)) != CTL_OK)
 		return rc;
-	if (db_begin(c->db) != 0)
-		return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
-	if (db_query_int(c->db, &id, "SELECT id FROM alert_contacts WHERE site_id = ? AND tenant_id <=> NULLIF(?, 0)"
-	    " AND channel = ? AND address = ? FOR UPDATE", "iiss", site, tenant, pos[1], pos[2]) == 1) {
-		db_rollback(c->db);
+	a.c = c;
+	a.owner = pos[0];
+	a.channel = pos[1];
+	a.address = pos[2];
+	a.lang = lang;
+	a.kinds = kinds;
+	a.name = name;
+	if ((rc = db_tx(c->db, contact_add_tx, &a)) == CTL_CONFLICT)
 		return ctl_fail(c, CTL_CONFLICT, "%s %s is already contact %" PRId64 " of %s (contact remove %" PRId64
-		    " first to change it)", pos[1], pos[2], id, pos[0], id);
-	}
-	if (db_exec(c->db, "INSERT INTO alert_contacts (site_id, tenant_id, channel, address, lang, name, kinds,"
-	    " created_by) VALUES (?, NULLIF(?, 0), ?, ?, ?, ?, ?, ?)", "iissssss", site, tenant, pos[1], pos[2], lang,
-	    name, kinds, c->actor) < 0)
-		goto dberr;
-	id = db_insert_id(c->db);
-	d = cJSON_CreateObject();
-	cJSON_AddStringToObject(d, "owner", pos[0]);
-	cJSON_AddStringToObject(d, "channel", pos[1]);
-	cJSON_AddStringToObject(d, "address", pos[2]);
-	cJSON_AddStringToObject(d, "lang", lang);
-	cJSON_AddStringToObject(d, "kinds", kinds);
-	if (audit(c, "contact.add", "alert_contact", id, d) != 0 || db_commit(c->db) != 0)
-		goto dberr;
+		    " first to change it)", pos[1], pos[2], a.id, pos[0], a.id);
+	if (rc != 0)
+		return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
 	if (c->json) {
 		d = cJSON_CreateObject();
-		cJSON_AddNumberToObject(d, "id", (double)id);
+		cJSON_AddNumberToObject(d, "id", (double)a.id);
 		print_json(d);
 	} else
-		printf("contact %" PRId64 ": %s %s for %s (%s, %s)\n", id, pos[1], pos[2], pos[0], lang, kinds);
+		printf("contact %" PRId64 ": %s %s for %s (%s, %s)\n", a.id, pos[1], pos[2], pos[0], lang, kinds);
 	return CTL_OK;
-dberr:
-	db_rollback(c->db);
-	return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
 }
 
 int
@@ -184,41 +205,77 @@ ctl_contact_list(struct ctl *c, int argc, char **argv)
 	return rc < 0 ? ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db)) : CTL_OK;
 }
 
+struct contact_remove {
+	const char *actor;
+	int64_t id;
+};
+
+/* 0 removed, CTL_INVALID no such contact, -1 database */
+static int
+contact_remove_tx(struct db *db, void *arg)
+{
+	struct contact_remove *a = arg;
+	long long n;
+	cJSON *d;
+
+	/* queued deliveries keep their copy of the address; only new alerts change */
+	if ((n = db_exec(db, "DELETE FROM alert_contacts WHERE id = ?", "i", a->id)) <= 0)
+		return n < 0 ? -1 : CTL_INVALID;
+	d = cJSON_CreateObject();
+	cJSON_AddNumberToObject(d, "id", (double)a->id);
+	return audit(db, a->actor, "contact.remove", "alert_contact", a->id, d);
+}
+
 int
 ctl_contact_remove(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_opt opts[] = { { NULL, NULL, 0 } };
 	char *pos[1];
 	long long id;
-	long long n;
-	cJSON *d;
+	struct contact_remove a;
+	int rc;
 
 	if (ctl_opts(argc, argv, opts, pos, 1) != 1)
 		return ctl_fail(c, CTL_USAGE, "usage: contact remove ID (contact list shows the ids)");
 	if ((id = ctl_parse_id(pos[0])) <= 0)
 		return ctl_fail(c, CTL_INVALID, "\"%.40s\" is not a contact id (contact list shows them)", pos[0]);
-	if (db_begin(ctl_db(c)) != 0)
-		return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
-	/* queued deliveries keep their copy of the address; only new alerts change */
-	n = db_exec(c->db, "DELETE FROM alert_contacts WHERE id = ?", "i", (int64_t)id);
-	if (n < 0)
-		goto dberr;
-	if (n == 0) {
-		db_rollback(c->db);
+	a.actor = c->actor;
+	a.id = (int64_t)id;
+	if ((rc = db_tx(ctl_db(c), contact_remove_tx, &a)) == CTL_INVALID)
 		return ctl_fail(c, CTL_INVALID, "no contact %lld (contact list shows them)", id);
-	}
-	d = cJSON_CreateObject();
-	cJSON_AddNumberToObject(d, "id", (double)id);
-	if (audit(c, "contact.remove", "alert_contact", id, d) != 0 || db_commit(c->db) != 0)
-		goto dberr;
+	if (rc != 0)
+		return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
 	if (!c->json)
 		printf("contact %lld removed\n", id);
 	else
 		printf("{\"removed\": %lld}\n", id);
 	return CTL_OK;
-dberr:
-	db_rollback(c->db);
-	return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
+}
+
+struct alerts_settings {
+	const char *actor, *site_code, *channels;
+	int64_t site;
+	int qs, qe;
+};
+
+/* the setting and its audit row commit together */
+static int
+alerts_settings_tx(struct db *db, void *arg)
+{
+	struct alerts_settings *a = arg;
+	cJSON *d;
+
+	if (db_exec(db, "INSERT INTO alert_site_settings (site_id, quiet_start_min, quiet_end_min, channels,"
+	    " updated_by) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE quiet_start_min = VALUES(quiet_start_min),"
+	    " quiet_end_min = VALUES(quiet_end_min), channels = VALUES(channels), updated_by = VALUES(updated_by)",
+	    "iiiss", a->site, (int64_t)a->qs, (int64_t)a->qe, a->channels, a->actor) < 0)
+		return -1;
+	d = cJSON_CreateObject();
+	cJSON_AddStringToObject(d, "site", a->site_code);
+	cJSON_AddNumberToObject(d, "quiet_start_min", a->qs);
+	cJSON_AddNumberToObject(d, "quiet_end_min", a->qe);
+	cJSON_AddStringToObject(d, "channels", a->channels);
+	return audit(db, a->actor, "alerts.settings", "site", a->site, d);
 }
 
 int
@@ -264,17 +321,9 @@ ctl_alerts_settings(struct ctl *c, int argc, char **argv)
 		snprintf(chans, sizeof chans, "%s", channels);
 	}
 	if (quiet != NULL || channels != NULL) {
-		if (db_exec(c->db, "INSERT INTO alert_site_settings (site_id, quiet_start_min, quiet_end_min, channels,"
-		    " updated_by) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE quiet_start_min = VALUES(quiet_start_min),"
-		    " quiet_end_min = VALUES(quiet_end_min), channels = VALUES(channels), updated_by = VALUES(updated_by)",
-		    "iiiss", site, (int64_t)qs, (int64_t)qe, chans, c->actor) < 0)
-			return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
-		d = cJSON_CreateObject();
-		cJSON_AddStringToObject(d, "site", pos[0]);
-		cJSON_AddNumberToObject(d, "quiet_start_min", qs);
-		cJSON_AddNumberToObject(d, "quiet_end_min", qe);
-		cJSON_AddStringToObject(d, "channels", chans);
-		if (audit(c, "alerts.settings", "site", site, d) != 0)
+		struct alerts_settings a = { c->actor, pos[0], chans, site, qs, qe };
+
+		if (db_tx(c->db, alerts_settings_tx, &a) != 0)
 			return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
 	}
 	if (c->json) {

@@ -248,6 +248,27 @@ ctl_tariff_show(struct ctl *c, int argc, char **argv)
 
 /* --- tariff assign ------------------------------------------------------- */
 
+struct assign_arg {
+	const char *actor, *energy, *detail;
+	int64_t account_id, tariff_id, price_uyuan, bp, kva_milli;
+};
+
+static int
+assign_fn(struct db *db, void *p)
+{
+	struct assign_arg *a = p;
+
+	if (db_exec(db, "INSERT INTO account_tariffs (account_id, energy, tariff_id, unit_price_uyuan, adjust_bp,"
+	    " capacity_milli_kva, updated_by) VALUES (?, ?, ?, IF(? < 0, NULL, ?), ?, ?, ?) ON DUPLICATE KEY UPDATE"
+	    " tariff_id = VALUES(tariff_id), unit_price_uyuan = VALUES(unit_price_uyuan), adjust_bp = VALUES(adjust_bp),"
+	    " capacity_milli_kva = VALUES(capacity_milli_kva), updated_by = VALUES(updated_by)", "isiiiiis",
+	    a->account_id, a->energy, a->tariff_id, a->price_uyuan, a->price_uyuan, a->bp, a->kva_milli, a->actor) < 0 ||
+	    db_exec(db, "INSERT INTO audit_log (actor, action, object_type, object_id, detail) VALUES"
+	    " (?, 'tariff.assign', 'account', ?, ?)", "sis", a->actor, a->account_id, a->detail) < 0)
+		return -1;
+	return 0;
+}
+
 int
 ctl_tariff_assign(struct ctl *c, int argc, char **argv)
 {
@@ -297,17 +318,9 @@ ctl_tariff_assign(struct ctl *c, int argc, char **argv)
 	detail = xasprintf("{\"tariff_id\":%" PRId64 ",\"energy\":\"%s\",\"unit_price_uyuan\":%" PRId64
 	    ",\"adjust_bp\":%" PRId64 ",\"capacity_milli_kva\":%" PRId64 ",\"reason\":\"%s\"}", tariff_id, energy,
 	    price_uyuan, bp, kva_milli, reason && !strpbrk(reason, "\"\\") ? reason : "");
-	if (db_begin(ctl_db(c)) == -1 ||
-	    db_exec(ctl_db(c), "INSERT INTO account_tariffs (account_id, energy, tariff_id, unit_price_uyuan, adjust_bp,"
-	    " capacity_milli_kva, updated_by) VALUES (?, ?, ?, IF(? < 0, NULL, ?), ?, ?, ?) ON DUPLICATE KEY UPDATE"
-	    " tariff_id = VALUES(tariff_id), unit_price_uyuan = VALUES(unit_price_uyuan), adjust_bp = VALUES(adjust_bp),"
-	    " capacity_milli_kva = VALUES(capacity_milli_kva), updated_by = VALUES(updated_by)", "isiiiiis",
-	    account_id, energy, tariff_id, price_uyuan, price_uyuan, bp, kva_milli, c->actor) < 0 ||
-	    db_exec(ctl_db(c), "INSERT INTO audit_log (actor, action, object_type, object_id, detail) VALUES"
-	    " (?, 'tariff.assign', 'account', ?, ?)", "sis", c->actor, account_id, detail) < 0 ||
-	    db_commit(ctl_db(c)) == -1) {
+	struct assign_arg a = { c->actor, energy, detail, account_id, tariff_id, price_uyuan, bp, kva_milli };
+	if (db_tx(ctl_db(c), assign_fn, &a) != 0) {
 		free(detail);
-		db_rollback(ctl_db(c));
 		return ctl_fail(c, CTL_UNAVAILABLE, "cannot assign the tariff: %s", db_error(ctl_db(c)));
 	}
 	free(detail);

@@ -58,6 +58,42 @@ read_password(struct ctl *c, const char *path, char *out, size_t outlen)
 	return CTL_OK;
 }
 
+struct user_add {
+	const char *actor, *login, *name, *phone, *tenant;
+	const char *hash;
+	int64_t tenant_id, user_id;
+	int replace, replaced;
+};
+
+/* 0 written, CTL_CONFLICT the phone signs in already (no --replace), -1 database */
+static int
+user_add_tx(struct db *db, void *arg)
+{
+	struct user_add *a = arg;
+	int r;
+
+	if ((r = db_query_int(db, &a->user_id, "SELECT id FROM users WHERE login = ? FOR UPDATE", "s", a->login)) < 0)
+		return -1;
+	if (r == 1 && !a->replace)
+		return CTL_CONFLICT;
+	a->replaced = r == 1;
+	if (r == 1) {
+		if (db_exec(db, "UPDATE users SET password_hash = ?, display_name = ?, tenant_id = ?, disabled = 0 "
+		    "WHERE id = ?", "ssii", a->hash, a->name, a->tenant_id, a->user_id) < 0 ||
+		    db_exec(db, "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6) WHERE user_id = ? AND revoked_at IS NULL",
+		    "i", a->user_id) < 0)
+			return -1;
+	} else {
+		if (db_exec(db, "INSERT INTO users (login, display_name, role, tenant_id, phone, password_hash) "
+		    "VALUES (?, ?, 'tenant', ?, ?, ?)", "ssiss", a->login, a->name, a->tenant_id, a->phone, a->hash) < 0)
+			return -1;
+		a->user_id = db_insert_id(db);
+	}
+	return db_exec(db, "INSERT INTO audit_log (actor, action, object_type, object_id, detail) VALUES (?, ?, 'user', ?, "
+	    "JSON_OBJECT('tenant', ?, 'phone', ?))", "ssiss", a->actor, a->replaced ? "user.password" : "user.add",
+	    a->user_id, a->tenant, a->phone) < 0 ? -1 : 0;
+}
+
 int
 ctl_user_add(struct ctl *c, int argc, char **argv)
 {
@@ -65,7 +101,7 @@ ctl_user_add(struct ctl *c, int argc, char **argv)
 	struct ctl_opt opts[] = { { "tenant", &tenant, 0 }, { "phone", &phone, 0 }, { "password-file", &pwfile, 0 },
 		{ "name", &name, 0 }, { "replace", &replace, 1 }, { NULL, NULL, 0 } };
 	char *pos[1], pw[256], hash[AUTH_HASH_MAX], why[160], login[64];
-	int64_t tenant_id, user_id = 0;
+	struct user_add a = { 0 };
 	int rc, r;
 
 	if (ctl_opts(argc, argv, opts, pos, 1) != 0 || tenant == NULL || phone == NULL || pwfile == NULL)
@@ -84,47 +120,32 @@ ctl_user_add(struct ctl *c, int argc, char **argv)
 	OPENSSL_cleanse(pw, sizeof pw);
 	if (r != 0)
 		return ctl_fail(c, CTL_UNAVAILABLE, "cannot hash the password (OpenSSL)");
-	if ((rc = tenant_resolve(c, tenant, &tenant_id)) != CTL_OK)
+	if ((rc = tenant_resolve(c, tenant, &a.tenant_id)) != CTL_OK) {
+		OPENSSL_cleanse(hash, sizeof hash);
 		return rc;
+	}
 	snprintf(login, sizeof login, "phone:%s", phone);
-	if (db_begin(c->db) != 0)
-		goto dberr;
-	if ((r = db_query_int(c->db, &user_id, "SELECT id FROM users WHERE login = ? FOR UPDATE", "s", login)) < 0)
-		goto dberr;
-	if (r == 1 && replace == NULL) {
-		db_rollback(c->db);
+	a.actor = c->actor;
+	a.login = login;
+	a.name = name;
+	a.phone = phone;
+	a.tenant = tenant;
+	a.hash = hash;
+	a.replace = replace != NULL;
+	r = db_tx(c->db, user_add_tx, &a);
+	OPENSSL_cleanse(hash, sizeof hash);
+	if (r == CTL_CONFLICT)
 		return ctl_fail(c, CTL_CONFLICT, "phone %s already signs in as user %lld (--replace sets a new password)",
-		    phone, (long long)user_id);
-	}
-	if (r == 1) {
-		if (db_exec(c->db, "UPDATE users SET password_hash = ?, display_name = ?, tenant_id = ?, disabled = 0 "
-		    "WHERE id = ?", "ssii", hash, name, tenant_id, user_id) < 0 ||
-		    db_exec(c->db, "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6) WHERE user_id = ? AND revoked_at IS NULL",
-		    "i", user_id) < 0)
-			goto dberr;
-	} else {
-		if (db_exec(c->db, "INSERT INTO users (login, display_name, role, tenant_id, phone, password_hash) "
-		    "VALUES (?, ?, 'tenant', ?, ?, ?)", "ssiss", login, name, tenant_id, phone, hash) < 0)
-			goto dberr;
-		user_id = db_insert_id(c->db);
-	}
-	if (db_exec(c->db, "INSERT INTO audit_log (actor, action, object_type, object_id, detail) VALUES (?, ?, 'user', ?, "
-	    "JSON_OBJECT('tenant', ?, 'phone', ?))", "ssiss", c->actor, r == 1 ? "user.password" : "user.add", user_id,
-	    tenant, phone) < 0 || db_commit(c->db) != 0)
-		goto dberr;
-	OPENSSL_cleanse(hash, sizeof hash);
+		    phone, (long long)a.user_id);
+	if (r != 0)
+		return ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
 	if (c->json)
-		printf("{\"user\":%lld,\"tenant\":\"%s\",\"phone\":\"%s\",\"replaced\":%s}\n", (long long)user_id, tenant,
-		    phone, r == 1 ? "true" : "false");
+		printf("{\"user\":%lld,\"tenant\":\"%s\",\"phone\":\"%s\",\"replaced\":%s}\n", (long long)a.user_id,
+		    tenant, phone, a.replaced ? "true" : "false");
 	else
-		printf("user %lld: %s signs in for %s%s\n", (long long)user_id, phone, tenant,
-		    r == 1 ? " (password replaced, sessions signed out)" : "");
+		printf("user %lld: %s signs in for %s%s\n", (long long)a.user_id, phone, tenant,
+		    a.replaced ? " (password replaced, sessions signed out)" : "");
 	return CTL_OK;
-dberr:
-	OPENSSL_cleanse(hash, sizeof hash);
-	rc = ctl_fail(c, CTL_UNAVAILABLE, "database: %s", db_error(c->db));
-	db_rollback(c->db);
-	return rc;
 }
 
 int
