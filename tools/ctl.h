@@ -61,6 +61,8 @@ long long ctl_parse_id(const char *s);
  * to its id. Returns CTL_OK, or after printing why: CTL_INVALID (no such
  * account, or not an account name) or CTL_UNAVAILABLE (database). */
 int ctl_account_resolve(struct ctl *, const char *arg, int64_t *id);
+/* a site code → its id; "no site" is CTL_INVALID (exit 3), as every --site SITE */
+int ctl_site_resolve(struct ctl *, const char *code, int64_t *id);
 
 typedef int (*ctl_fn)(struct ctl *, int argc, char **argv);
 

@@ -13,6 +13,18 @@
 #define ACCOUNT_LEDGER_SHOWN 10
 
 int
+ctl_site_resolve(struct ctl *c, const char *code, int64_t *id)
+{
+	int found = db_query_int(ctl_db(c), id, "SELECT id FROM sites WHERE code = ?", "s", code);
+
+	if (found < 0)
+		return ctl_fail(c, CTL_UNAVAILABLE, "cannot read sites: %s", db_error(c->db));
+	if (found == 0)
+		return ctl_fail(c, CTL_INVALID, "no site \"%.40s\"", code);
+	return CTL_OK;
+}
+
+int
 ctl_account_resolve(struct ctl *c, const char *arg, int64_t *id)
 {
 	const char *slash = strchr(arg, '/');
@@ -94,19 +106,15 @@ ctl_account_list(struct ctl *c, int argc, char **argv)
 	struct db_rows *r;
 	struct db *db;
 	int64_t n;
-	int rows = 0;
+	int rows = 0, rc;
 
 	if (ctl_opts(argc, argv, opts, NULL, 0) < 0) {
 		fputs("usage: prepayctl account list [--site CODE] [--tenant CODE]\n", stderr);
 		return CTL_USAGE;
 	}
 	db = ctl_db(c);
-	if (site != NULL) {
-		if (db_query_int(db, &n, "SELECT COUNT(*) FROM sites WHERE code = ?", "s", site) < 0)
-			return ctl_fail(c, CTL_UNAVAILABLE, "cannot read sites: %s", db_error(db));
-		if (n == 0)
-			return ctl_fail(c, CTL_INVALID, "no site \"%.40s\"", site);
-	}
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &n)) != CTL_OK)
+		return rc;
 	if (tenant != NULL) {
 		if (db_query_int(db, &n, "SELECT COUNT(*) FROM tenants t JOIN sites s ON s.id = t.site_id"
 		    " WHERE t.code = ? AND (? IS NULL OR s.code = ?)", "sss", tenant, site, site) < 0)

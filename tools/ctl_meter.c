@@ -96,10 +96,13 @@ ctl_meter_list(struct ctl *c, int argc, char **argv)
 	struct db_rows *r;
 	cJSON *arr = NULL;
 	char *pos[1];
+	int64_t site_id;
 	int n = 0, rc;
 
 	if (ctl_opts(argc, argv, opts, pos, 0) != 0)
 		return CTL_USAGE;
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &site_id)) != CTL_OK)
+		return rc;
 	r = db_query(ctl_db(c), "SELECT m.id, s.code, m.code, m.profile, COALESCE(g.code, ''), m.modbus_unit,"
 	    " COALESCE(a.code, ''), ms.last_read_at, ms.good_energy_milli, m.enabled, COALESCE(ms.offline, 0),"
 	    " ms.hold, COALESCE(ms.relay_state, 'unknown'), m.relay_capable, COALESCE(ms.quarantined, 0),"

@@ -309,6 +309,7 @@ ctl_meter_loss(struct ctl *c, int argc, char **argv)
 	    "note" };
 	struct ctl_table *t;
 	struct db_rows *r;
+	int64_t site_id;
 	int y, m, rc;
 	char tail;
 
@@ -318,6 +319,8 @@ ctl_meter_loss(struct ctl *c, int argc, char **argv)
 	}
 	if (sscanf(month, "%4d-%2d%c", &y, &m, &tail) != 2 || strlen(month) != 7 || m < 1 || m > 12)
 		return ctl_fail(c, CTL_USAGE, "--month: \"%.20s\" is not a month YYYY-MM", month);
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &site_id)) != CTL_OK)
+		return rc;
 	r = db_query(ctl_db(c), "SELECT CONCAT(s.code, '/', m.code), l.period, l.master_milli IS NULL, l.master_milli,"
 	    " l.sub_milli, l.loss_milli, l.loss_fen, l.note, m.energy FROM line_losses l JOIN meters m ON m.id = l.master_id"
 	    " JOIN sites s ON s.id = l.site_id WHERE l.period = ? AND (? IS NULL OR s.code = ?) ORDER BY s.code, m.code",
@@ -390,12 +393,8 @@ ctl_fixed_run(struct ctl *c, int argc, char **argv)
 		fputs("usage: prepayctl fixed-charges run [--date YYYY-MM-DD] [--site SITE] [--account ACCOUNT]\n", stderr);
 		return CTL_USAGE;
 	}
-	if (site != NULL) {
-		if ((rc = db_query_int(ctl_db(c), &site_id, "SELECT id FROM sites WHERE code = ?", "s", site)) == -1)
-			return ctl_fail(c, CTL_UNAVAILABLE, "cannot read sites: %s", db_error(c->db));
-		if (rc == 0)
-			return ctl_fail(c, CTL_INVALID, "no site \"%.40s\"", site);
-	}
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &site_id)) != CTL_OK)
+		return rc;
 	if (account != NULL && (rc = ctl_account_resolve(c, account, &account_id)) != CTL_OK)
 		return rc;
 	if (statement_fixed_run(ctl_db(c), site_id, account_id, date, (int64_t)time(NULL), c->actor, &st, fixed_report,

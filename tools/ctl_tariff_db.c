@@ -171,10 +171,13 @@ ctl_tariff_list(struct ctl *c, int argc, char **argv)
 	static const char *const hdr[] = { "ID", "TARIFF", "ENERGY", "DOC", "VERSIONS", "ACCOUNTS", "NAME" };
 	struct ctl_table *t;
 	struct db_rows *r;
+	int64_t site_id;
 	int rc;
 
 	if (ctl_opts(argc, argv, opts, NULL, 0) == -1)
 		return CTL_USAGE;
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &site_id)) != CTL_OK)
+		return rc;
 	r = db_query(ctl_db(c), "SELECT t.id, CONCAT(s.code, '/', t.code), t.energy, d.seq, d.nversions,"
 	    " (SELECT COUNT(*) FROM account_tariffs x WHERE x.tariff_id = t.id), t.name FROM tariffs t"
 	    " JOIN sites s ON s.id = t.site_id JOIN tariff_documents d ON d.tariff_id = t.id AND d.seq ="

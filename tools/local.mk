@@ -15,7 +15,7 @@ tests_unit_test_park_file_SOURCES = tests/unit/test-park-file.c tests/unit/unit.
 	tools/park_file.c tools/park_file.h
 tests_unit_test_park_file_LDADD = $(PREPAY_LIBS)
 ctl_tests = tests/integration/park-import.sh tests/integration/park-bad-files.sh \
-	tests/integration/ctl-account.sh tests/integration/ctl-config.sh
+	tests/integration/ctl-account.sh tests/integration/ctl-config.sh tests/integration/ctl-writes.sh
 integration_tests += $(ctl_tests)
 EXTRA_DIST += $(ctl_tests) tests/integration/ctl-lib.sh
 
