@@ -20,7 +20,7 @@ ctl_site_resolve(struct ctl *c, const char *code, int64_t *id)
 	if (found < 0)
 		return ctl_fail(c, CTL_UNAVAILABLE, "cannot read sites: %s", db_error(c->db));
 	if (found == 0)
-		return ctl_fail(c, CTL_INVALID, "no site \"%.40s\"", code);
+		return ctl_fail(c, CTL_INVALID, "no site \"%.40s\" (site codes are in the park file)", code);
 	return CTL_OK;
 }
 

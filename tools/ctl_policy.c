@@ -258,18 +258,6 @@ decision_print(struct ctl *c, const struct policy_result *r)
 	rules_print(&r->rules, r->override_mask);
 }
 
-static int
-site_arg(struct ctl *c, const char *code, int64_t *id)
-{
-	int found = db_query_int(ctl_db(c), id, "SELECT id FROM sites WHERE code = ?", "s", code);
-
-	if (found < 0)
-		return ctl_fail(c, CTL_UNAVAILABLE, "cannot look up site %.40s: %s", code, db_error(c->db));
-	if (found == 0)
-		return ctl_fail(c, CTL_INVALID, "no site \"%.40s\" (site codes are in the park file)", code);
-	return CTL_OK;
-}
-
 /* ---- account keep-power ---- */
 
 struct kp_arg {
@@ -605,7 +593,7 @@ ctl_site_policy(struct ctl *c, int argc, char **argv)
 	}
 	if (json != NULL)
 		c->json = 1;
-	if ((rc = rule_args_parse(c, &ra, &o)) != CTL_OK || (rc = site_arg(c, pos[0], &a.site_id)) != CTL_OK)
+	if ((rc = rule_args_parse(c, &ra, &o)) != CTL_OK || (rc = ctl_site_resolve(c, pos[0], &a.site_id)) != CTL_OK)
 		return rc;
 	if (o.mask == 0) {
 		if (policy_site_rules(ctl_db(c), a.site_id, &a.after) != 0)
@@ -655,7 +643,7 @@ ctl_policy_run(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "%s\n", RUN_USAGE);
 		return CTL_USAGE;
 	}
-	if (site != NULL && (rc = site_arg(c, site, &site_id)) != CTL_OK)
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &site_id)) != CTL_OK)
 		return rc;
 	ids = xmalloc(DUE_BATCH * sizeof *ids);
 	if ((n = policy_due_accounts(ctl_db(c), now, site_id, ids, DUE_BATCH)) < 0) {

@@ -42,18 +42,6 @@ slurp(const char *path, size_t max, size_t *len, char *err, size_t errlen)
 	return buf;
 }
 
-static int
-site_resolve(struct ctl *c, const char *code, int64_t *id)
-{
-	int rc;
-
-	if ((rc = db_query_int(ctl_db(c), id, "SELECT id FROM sites WHERE code = ?", "s", code)) == -1)
-		return ctl_fail(c, CTL_UNAVAILABLE, "cannot read sites: %s", db_error(ctl_db(c)));
-	if (rc == 0)
-		return ctl_fail(c, CTL_INVALID, "no site \"%s\" (prepayctl account list shows the sites)", code);
-	return CTL_OK;
-}
-
 /* "SITE/CODE" or an id → tariff id */
 static int
 tariff_resolve(struct ctl *c, const char *arg, int64_t site_hint, int64_t *id)
@@ -135,7 +123,7 @@ ctl_tariff_import(struct ctl *c, int argc, char **argv)
 		return ctl_fail(c, CTL_USAGE, "--code: 1 to 64 letters, digits, '-', '_' or '.'");
 	if ((text = slurp(pos[0], TARIFF_JSON_MAX, &len, err, sizeof err)) == NULL)
 		return ctl_fail(c, CTL_INVALID, "%s", err);
-	if ((rc = site_resolve(c, site, &a.im.site_id)) != CTL_OK) {
+	if ((rc = ctl_site_resolve(c, site, &a.im.site_id)) != CTL_OK) {
 		free(text);
 		return rc;
 	}
@@ -569,7 +557,7 @@ ctl_statement_run(struct ctl *c, int argc, char **argv)
 	}
 	if ((rc = month_arg(c, "month", month, &o.period)) != CTL_OK)
 		return rc;
-	if (site != NULL && (rc = site_resolve(c, site, &o.site_id)) != CTL_OK)
+	if (site != NULL && (rc = ctl_site_resolve(c, site, &o.site_id)) != CTL_OK)
 		return rc;
 	if (account != NULL && (rc = ctl_account_resolve(c, account, &o.account_id)) != CTL_OK)
 		return rc;
