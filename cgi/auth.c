@@ -83,10 +83,10 @@ session_read(struct db_rows *rows, struct auth_user *u)
 	return (int)db_rows_int(rows, 7);
 }
 
-/* After the session query (found: a row was read): the kind, CSRF and the
- * idle clock. 0, or -1 answered. */
+/* After the session query (found: a row was read): the kind and CSRF.
+ * 0, or -1 answered. */
 static int
-session_accept(struct request *req, struct db *db, struct auth_user *u, int found, int bearer, int refresh)
+session_accept(struct request *req, struct auth_user *u, int found, int bearer)
 {
 	if (!found || u->bearer != bearer) {
 		response_header(req, "WWW-Authenticate", "Bearer realm=\"prepay\"");
@@ -101,12 +101,22 @@ session_accept(struct request *req, struct db *db, struct auth_user *u, int foun
 			return -1;
 		}
 	}
+	return 0;
+}
+
+void
+auth_touch(struct request *req, struct auth_user *u)
+{
+	struct db *db;
+
 	/* the idle clock moves at most once a minute: reads stay reads */
-	if (refresh && db_exec(db, "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(6), idle_expires_at = "
+	if (!u->idle_due || (db = request_db(req)) == NULL)
+		return;
+	u->idle_due = 0;
+	if (db_exec(db, "UPDATE sessions SET last_seen_at = UTC_TIMESTAMP(6), idle_expires_at = "
 	    "LEAST(expires_at, UTC_TIMESTAMP(6) + INTERVAL ? SECOND) WHERE id = ?", "ii",
 	    (int64_t)(u->bearer ? AUTH_BEARER_IDLE_S : AUTH_SESSION_IDLE_S), u->session_id) < 0)
 		log_warn("session %lld: cannot move its idle expiry: %s", (long long)u->session_id, db_error(db));
-	return 0;
 }
 
 /*
@@ -122,7 +132,7 @@ session_check(struct request *req, struct auth_user *u, const char *sql, int sco
 	char token[64], hash[AUTH_SHA256_HEX];
 	struct db_rows *rows;
 	struct db *db;
-	int r, refresh = 0, bearer;
+	int r, bearer;
 
 	memset(u, 0, sizeof *u);
 	*rowsp = NULL;
@@ -135,13 +145,13 @@ session_check(struct request *req, struct auth_user *u, const char *sql, int sco
 		return -1;
 	}
 	if ((r = db_rows_next(rows)) == 1)
-		refresh = session_read(rows, u);
+		u->idle_due = session_read(rows, u);
 	if (r < 0) {
 		db_rows_free(rows);
 		request_db_failed(req, db);
 		return -1;
 	}
-	if (session_accept(req, db, u, r == 1, bearer, refresh) != 0) {
+	if (session_accept(req, u, r == 1, bearer) != 0) {
 		db_rows_free(rows);
 		return -1;
 	}
@@ -158,6 +168,7 @@ auth_require(struct request *req, struct auth_user *u)
 	    0, 0, &rows) != 0)
 		return -1;
 	db_rows_free(rows);
+	auth_touch(req, u);
 	return 0;
 }
 

@@ -62,6 +62,7 @@ struct auth_user {
 	char csrf[AUTH_TOKEN_HEX];
 	char name[129];
 	char phone[33];
+	int idle_due;			/* the idle clock is to move (auth_touch) */
 };
 
 /*
@@ -91,9 +92,11 @@ int auth_require(struct request *, struct auth_user *);
  * its address) built with AUTH_ACCOUNT_SQL(cols, joins), cols and joins
  * without parameters; cols start at column AUTH_ACCOUNT_COL0 (an account
  * the user may not see is refused before they are looked at). The scope
- * is auth_account's rule as a join (not EXISTS: ~1.4x the rate, measured). 0 with *rows on the one row (the caller frees
- * it), or -1 answered exactly as auth_require / auth_account would (401,
- * 403 csrf_failed, 404 account_not_found, 503).
+ * is auth_account's rule as a join (not EXISTS: ~1.4x the rate, measured).
+ * 0 with *rows on the one row: the caller frees it and then calls
+ * auth_touch (never a statement while the rows are open: the statement
+ * cache may close theirs). Or -1 answered exactly as auth_require /
+ * auth_account would (401, 403 csrf_failed, 404 account_not_found, 503).
  */
 #define AUTH_ACCOUNT_SQL(cols, joins) "SELECT " AUTH_SESSION_COLS ", a.id, " cols " FROM " AUTH_SESSION_FROM \
 	" LEFT JOIN user_accounts ua ON ua.user_id = s.user_id AND ua.account_id = ?" \
@@ -101,6 +104,8 @@ int auth_require(struct request *, struct auth_user *);
 	" WHERE " AUTH_SESSION_LIVE
 #define AUTH_ACCOUNT_COL0 (AUTH_SESSION_NCOLS + 1)
 struct db_rows;
+/* Moves the session's idle clock when it is due (at most once a minute). */
+void auth_touch(struct request *, struct auth_user *);
 int auth_require_account(struct request *, struct auth_user *, int64_t account_id, const char *sql,
     struct db_rows **rows);
 

@@ -296,6 +296,7 @@ tenant_account_get(struct request *req)
 	seen.keep_power = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 4) != 0;
 	seen.supply = db_rows_int(rows, AUTH_ACCOUNT_COL0 + 5) != 0 ? POLICY_SUPPLY_OFF : POLICY_SUPPLY_ON;
 	db_rows_free(rows);
+	auth_touch(req, &u);
 	now_ms = clock_mono_ms();
 	cached = stamp[0] != '\0' ? summary_cache_get(account_id, stamp, now_ms, &text, &len, &parts_expires_ms) : 0;
 	if (cached == 1) {
@@ -329,11 +330,13 @@ tenant_account_get(struct request *req)
 	}
 	cJSON_Delete(root);
 	/* the policy read after the stamp: a change in between (even one undone
-	 * since, like keep-power off and on) must not be cached under it */
+	 * since, like keep-power off and on) must not be cached under it. A
+	 * pending cut's entry ends a second early: evaluated_at is whole
+	 * seconds, up to one behind the clock */
 	if (stamp[0] != '\0' && pr.account.balance_fen == seen.balance_fen && pr.account.overdraft_fen ==
 	    seen.overdraft_fen && pr.account.keep_power == seen.keep_power && pr.account.supply == seen.supply)
 		summary_cache_put(account_id, stamp, summary_cache_expiry(now_ms, pr.d.level == POLICY_LEVEL_CUT_PENDING &&
-		    pr.d.cut_at > 0 ? pr.d.cut_at - pr.evaluated_at : -1), parts_expires_ms, text);
+		    pr.d.cut_at > 0 ? pr.d.cut_at - pr.evaluated_at - 1 : -1), parts_expires_ms, text);
 	response_text(req, 200, CONTENT_TYPE_JSON, text, strlen(text));
 	free(text);
 	return;

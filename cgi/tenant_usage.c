@@ -362,8 +362,11 @@ tenant_usage(struct request *req)
 	}
 	span = to - from;
 	series_init(&cur, k0, (int)(k1 - k0 + 1));
-	/* the period before, of the same length, bucketed the same way */
-	series_init(&prev, usage_bucket_key(lfrom - span, step), (int)(k1 - k0 + 1));
+	/* the period before, of the same length, bucketed the same way; sized
+	 * by its own range (31 days before March 1 by month is January and
+	 * February: one bucket more than March alone) */
+	series_init(&prev, usage_bucket_key(lfrom - span, step),
+	    (int)(usage_bucket_key(lto - span, step) - usage_bucket_key(lfrom - span, step) + 1));
 	if (series_fill(db, account_id, energy, from - span, to, step, env.z, &cur, usage_hour_of(from), &prev) != 0) {
 		series_free(&cur);
 		series_free(&prev);

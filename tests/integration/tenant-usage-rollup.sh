@@ -90,6 +90,11 @@ expect "usage by month: July and August are consumption's billing months" \
     "$code $(body '.current.buckets[] | "\(.start[0:7]) \(.energy_milli) \(.cost_fen)"' | tr '\n' ' ')" \
     "200 $(sql "SELECT CONCAT(LEFT(period, 4), '-', RIGHT(period, 2)), SUM(energy_milli), FLOOR((SUM(rated_nyuan) + 5000000) / 10000000)
               FROM consumption WHERE account_id = $A1 GROUP BY period ORDER BY period" | tr '\t' ' ' | tr '\n' ' ')"
+# two August days by month: the period before (July 31 and August 1) is two months' buckets
+req u1 GET "/api/v1/accounts/$A1/usage?from=$(utc $((t0 + 28 * 3600)))&to=$(utc $((t0 + 76 * 3600)))&step=month"
+expect "usage by month: a previous period across a month end keeps both months" \
+    "$code $(body '[(.current.buckets | length), (.previous.buckets | length), .previous.energy_milli] | map(tostring) | join(" ")')" \
+    "200 1 2 $(sql "SELECT SUM(energy_milli) FROM consumption WHERE account_id = $A1")"
 
 run_ctl usage rebuild --account "$PAY_SITE/a1"
 expect "usage rebuild of an up-to-date account: unchanged" "$rc $(grep -c unchanged "$T/out")" "0 1"
