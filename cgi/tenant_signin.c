@@ -388,7 +388,7 @@ static void
 wx_session(struct request *req, struct db *db, int64_t user_id, const char *openid, const char *how)
 {
 	char token[AUTH_TOKEN_HEX], csrf[AUTH_TOKEN_HEX], name[129] = "", phone[33] = "", hash[AUTH_SHA256_HEX];
-	int64_t tenant_id = 0;
+	int64_t tenant_id = 0, bound = 0;
 	struct db_rows *rows;
 	int max_age, r;
 
@@ -415,6 +415,24 @@ wx_session(struct request *req, struct db *db, int64_t user_id, const char *open
 	    db_exec(db, "UPDATE wechat_bindings SET last_used_at = UTC_TIMESTAMP(6) WHERE openid = ?", "s", openid) < 0) {
 		OPENSSL_cleanse(token, sizeof token);
 		request_db_failed(req, db);
+		return;
+	}
+	/* an unbind that committed between the binding read and the line above
+	 * missed this session (it revokes by wechat_openid): look again */
+	if (db_query_int(db, &bound, "SELECT COUNT(*) FROM wechat_bindings WHERE openid = ? AND user_id = ?", "si",
+	    openid, user_id) < 0) {
+		OPENSSL_cleanse(token, sizeof token);
+		request_db_failed(req, db);
+		return;
+	}
+	if (bound == 0) {
+		OPENSSL_cleanse(token, sizeof token);
+		if (db_exec(db, "UPDATE sessions SET revoked_at = UTC_TIMESTAMP(6) WHERE token_hash = ?", "s", hash) != 1) {
+			request_db_failed(req, db);
+			return;
+		}
+		response_error(req, 409, "bind_phone", "this WeChat user was unbound just now: bind your phone again "
+		    "(POST /api/v1/session/sms-code, then POST /api/v1/session/wechat/bind)");
 		return;
 	}
 	log_info("user %lld signed in by WeChat (%s) from %s", (long long)user_id, how,
