@@ -16,7 +16,7 @@
 #include "tools/ctl.h"
 
 #define NENERGY 3
-#define REBUILD_MAX_ROWS 50000000	/* one account's consumption rows held in memory */
+#define REBUILD_MAX_ROWS 10000000	/* one account's consumption rows held in memory: ~1.1 GB */
 
 static const char *const energy_names[NENERGY] = { "electricity", "water", "gas" };
 
