@@ -42,6 +42,7 @@ ctl_wechat_bindings(struct ctl *c, int argc, char **argv)
 	struct db_rows *rows;
 	cJSON *arr = NULL;
 	char *pos[1], masked[16];
+	int64_t site_id;
 	int r;
 
 	if (ctl_opts(argc, argv, opts, pos, 1) != 0)
@@ -50,6 +51,9 @@ ctl_wechat_bindings(struct ctl *c, int argc, char **argv)
 		c->json = 1;
 	if (phone != NULL && !auth_phone_valid(phone))
 		return ctl_fail(c, CTL_INVALID, "--user \"%s\": write the tenant user's mobile number", phone);
+	/* an unknown site is exit 3, not an empty list, as every --site SITE */
+	if (site != NULL && (r = ctl_site_resolve(c, site, &site_id)) != CTL_OK)
+		return r;
 	rows = db_query(ctl_db(c), "SELECT u.id, COALESCE(u.phone, ''), COALESCE(CONCAT(s.code, '/', t.code), '-'), "
 	    "b.appid, b.openid, DATE_FORMAT(b.created_at, '%Y-%m-%dT%H:%i:%sZ'), "
 	    "COALESCE(DATE_FORMAT(b.last_used_at, '%Y-%m-%dT%H:%i:%sZ'), ''), "

@@ -13,7 +13,7 @@ run_ctl park import "$F"
 check "the demo park imports" [ "$rc" = 0 ]
 
 # --- an unknown --site: exit 3 and the same message as account list
-for cmd in "account list" "meter list" "tariff list" "meter loss --month 2030-01" "fixed-charges run"; do
+for cmd in "account list" "meter list" "tariff list" "meter loss --month 2030-01" "fixed-charges run" "wechat bindings"; do
 	# shellcheck disable=SC2086
 	expect_fail "$cmd --site: unknown site" 3 "no site \"nosuch-$RUN\"" $cmd --site "nosuch-$RUN"
 	check "$cmd --site: nothing on stdout" [ ! -s "$T/out" ]
