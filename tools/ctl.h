@@ -63,6 +63,8 @@ long long ctl_parse_id(const char *s);
 int ctl_account_resolve(struct ctl *, const char *arg, int64_t *id);
 /* a site code → its id; "no site" is CTL_INVALID (exit 3), as every --site SITE */
 int ctl_site_resolve(struct ctl *, const char *code, int64_t *id);
+/* a meter as an operator types it, "42" or "SITE/CODE" (demo/m01), to its id; CTL_OK, CTL_INVALID or CTL_UNAVAILABLE, said why */
+int ctl_meter_resolve(struct ctl *, const char *arg, int64_t *id);
 
 typedef int (*ctl_fn)(struct ctl *, int argc, char **argv);
 

@@ -21,8 +21,8 @@
 #define METER_REASON_MAX 255
 #define METER_SHOWN 8
 
-static int
-meter_resolve(struct ctl *c, const char *arg, int64_t *id)
+int
+ctl_meter_resolve(struct ctl *c, const char *arg, int64_t *id)
 {
 	const char *slash = strchr(arg, '/');
 	long long n = ctl_parse_id(arg);
@@ -186,7 +186,7 @@ ctl_meter_show(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "usage: prepayctl meter show ID|SITE/CODE\n");
 		return CTL_USAGE;
 	}
-	if ((rc = meter_resolve(c, pos[0], &id)) != CTL_OK)
+	if ((rc = ctl_meter_resolve(c, pos[0], &id)) != CTL_OK)
 		return rc;
 	r = db_query(c->db, "SELECT m.id, s.code, m.code, m.serial, m.energy, m.profile, COALESCE(g.code, '-'),"
 	    " m.modbus_unit, COALESCE(CONCAT(s.code, '/', a.code), '-'), m.ct_ratio, m.pt_ratio, m.relay_capable,"
@@ -436,7 +436,7 @@ meter_switch(struct ctl *c, int argc, char **argv, int off)
 		return ctl_fail(c, CTL_INVALID, "--reason is %zu bytes; keep it under %d", strlen(reason),
 		    METER_REASON_MAX);
 	memset(&j, 0, sizeof j);
-	if ((rc = meter_resolve(c, pos[0], &j.meter_id)) != CTL_OK)
+	if ((rc = ctl_meter_resolve(c, pos[0], &j.meter_id)) != CTL_OK)
 		return rc;
 	j.off = off;
 	j.actor = c->actor;

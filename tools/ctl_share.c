@@ -18,31 +18,6 @@
 #define MAX_SHARE_ARGS 512
 #define MAX_SUBMETERS 256
 
-static int
-meter_find(struct ctl *c, const char *arg, int64_t *id)
-{
-	const char *slash = strchr(arg, '/');
-	long long n = ctl_parse_id(arg);
-	int found;
-
-	if (n > 0) {
-		found = db_query_int(ctl_db(c), id, "SELECT id FROM meters WHERE id = ?", "i", (int64_t)n);
-	} else if (slash != NULL && slash != arg && slash[1] != '\0' && strchr(slash + 1, '/') == NULL &&
-	    slash - arg <= 32 && strlen(slash + 1) <= 32) {
-		char site[33];
-		snprintf(site, sizeof site, "%.*s", (int)(slash - arg), arg);
-		found = db_query_int(ctl_db(c), id, "SELECT m.id FROM meters m JOIN sites s ON s.id = m.site_id"
-		    " WHERE s.code = ? AND m.code = ?", "ss", site, slash + 1);
-	} else {
-		return ctl_fail(c, CTL_INVALID, "\"%.80s\" is not a meter: give its id (42) or SITE/CODE (demo/m18)", arg);
-	}
-	if (found < 0)
-		return ctl_fail(c, CTL_UNAVAILABLE, "cannot look up meter %.80s: %s", arg, db_error(c->db));
-	if (found == 0)
-		return ctl_fail(c, CTL_INVALID, "no meter %.80s (see prepayctl meter list)", arg);
-	return CTL_OK;
-}
-
 struct sharer {
 	int64_t account_id, weight;
 };
@@ -184,7 +159,7 @@ ctl_meter_share(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail(c, CTL_USAGE, "--share is only for --rule fixed (area and consumption shares are measured)");
 		goto out;
 	}
-	if ((rc = meter_find(c, meter, &x.meter_id)) != CTL_OK)
+	if ((rc = ctl_meter_resolve(c, meter, &x.meter_id)) != CTL_OK)
 		goto out;
 	r = db_query(ctl_db(c), "SELECT m.site_id, IFNULL(m.account_id, 0), m.energy, CONCAT(s.code, '/', m.code)"
 	    " FROM meters m JOIN sites s ON s.id = m.site_id WHERE m.id = ?", "i", x.meter_id);
